@@ -1,0 +1,111 @@
+"""The curriculum: one ordered manifest of the exercises.
+
+The grader, the README table, the generator and the pytest marks all read this list. An
+exercise id is a short word (``linear``, ``conv``), never a number, so inserting one renumbers
+nothing. Every test of an exercise carries ``@pytest.mark.exercise("<id>")``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """One exercise: what the learner implements, and where.
+
+    Attributes:
+        id: short word used by marks and ``nox -s grade -- <id>``.
+        title: a few words for the progress table.
+        module: the module under ``reference/`` (and ``exercises/``), without ``.py``.
+        implement: the functions and classes the learner writes, as named in the module.
+    """
+
+    id: str
+    title: str
+    module: str
+    implement: tuple[str, ...]
+
+    @property
+    def path(self) -> str:
+        """The learner's file, relative to the repository root."""
+        return f"exercises/{self.module}.py"
+
+
+CURRICULUM: tuple[Exercise, ...] = (
+    Exercise(
+        "numerical_gradient",
+        "Central-difference gradient",
+        "numgrad",
+        ("numerical_gradient",),
+    ),
+    Exercise(
+        "activations",
+        "ReLU, LeakyReLU, sigmoid, tanh",
+        "activations",
+        ("ReLU", "LeakyReLU", "Sigmoid", "Tanh"),
+    ),
+    Exercise("linear", "The affine layer", "linear", ("Linear",)),
+    Exercise(
+        "softmax_cross_entropy",
+        "Softmax, cross-entropy, MSE",
+        "losses",
+        ("softmax", "log_softmax", "SoftmaxCrossEntropy", "MeanSquaredError"),
+    ),
+    Exercise(
+        "init",
+        "LeCun, Xavier and He initialization",
+        "init",
+        ("fans", "lecun_normal", "xavier_uniform", "xavier_normal", "he_normal"),
+    ),
+    Exercise(
+        "optim",
+        "SGD, momentum, Nesterov, Adam",
+        "optim",
+        ("SGD", "Adam"),
+    ),
+    Exercise("network", "A sequential container", "network", ("Sequential",)),
+    Exercise(
+        "training",
+        "The training loop",
+        "training",
+        ("train_epoch", "evaluate"),
+    ),
+    Exercise(
+        "mnist_mlp",
+        "Capstone: an MLP on MNIST",
+        "models",
+        ("two_layer_net", "mlp"),
+    ),
+    Exercise(
+        "conv_naive",
+        "Convolution with loops",
+        "conv_naive",
+        ("NaiveConv2d",),
+    ),
+    Exercise("conv", "Convolution, vectorized", "conv", ("im2col", "col2im", "Conv2d")),
+    Exercise(
+        "pool",
+        "Max pooling, average pooling, flatten",
+        "pool",
+        ("MaxPool2d", "AvgPool2d", "Flatten"),
+    ),
+    Exercise("lenet5", "Capstone: LeNet-5 on MNIST", "models", ("lenet5",)),
+)
+
+EXERCISE_IDS: tuple[str, ...] = tuple(exercise.id for exercise in CURRICULUM)
+
+
+def exercise(exercise_id: str) -> Exercise:
+    """The exercise with this id; a ValueError lists the valid ids otherwise."""
+    for candidate in CURRICULUM:
+        if candidate.id == exercise_id:
+            return candidate
+    raise ValueError(
+        f"unknown exercise id {exercise_id!r}; expected one of: {', '.join(EXERCISE_IDS)}"
+    )
+
+
+def exercise_modules() -> tuple[str, ...]:
+    """The exercise modules in curriculum order, each once."""
+    return tuple(dict.fromkeys(exercise.module for exercise in CURRICULUM))
