@@ -137,12 +137,13 @@ class Implementation:
         self.package = package
 
     def __getattr__(self, module: str) -> ModuleType:
-        if module.startswith("__"):
-            raise AttributeError(module)
         qualified = f"{self.package}.{module}"
+        if module.startswith("_") or importlib.util.find_spec(qualified) is None:
+            # not a module of the package: dunders, and probes such as hypothesis' mock check
+            raise AttributeError(f"{self.package} has no module {module!r}")
         try:
             return importlib.import_module(qualified)
-        except Exception as error:  # noqa: BLE001 - any import failure is the learner's to see
+        except Exception as error:  # any import failure is the learner's to see
             pytest.fail(_describe_import_error(qualified, error), pytrace=False)
 
     def __repr__(self) -> str:
