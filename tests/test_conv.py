@@ -1,0 +1,278 @@
+"""Judge of the conv exercise: im2col, col2im and the vectorized Conv2d.
+
+The oracles are written here (loops over every index): they never call the code under test, and
+none of these tests needs the conv_naive exercise done (only its given constructor).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+from kata.judge import assert_close, assert_unchanged, check_layer, noncontiguous
+
+pytestmark = pytest.mark.exercise("conv")
+
+
+def padded(x: np.ndarray, pad: int) -> np.ndarray:
+    n, channels, height, width = x.shape
+    out = np.zeros((n, channels, height + 2 * pad, width + 2 * pad), dtype=np.float64)
+    out[:, :, pad : pad + height, pad : pad + width] = x
+    return out
+
+
+def output_size(size: int, kernel: int, stride: int, pad: int) -> int:
+    return (size + 2 * pad - kernel) // stride + 1
+
+
+def oracle_im2col(x: np.ndarray, kh: int, kw: int, stride: int, pad: int) -> np.ndarray:
+    """cols[(c, p, q), (n, i, j)] = xpad[n, c, i*s + p, j*s + q], one entry at a time."""
+    n_samples, channels, height, width = x.shape
+    xpad = padded(x, pad)
+    oh, ow = output_size(height, kh, stride, pad), output_size(width, kw, stride, pad)
+    cols = np.zeros((channels * kh * kw, n_samples * oh * ow))
+    for c in range(channels):
+        for p in range(kh):
+            for q in range(kw):
+                for n in range(n_samples):
+                    for i in range(oh):
+                        for j in range(ow):
+                            row, column = (c * kh + p) * kw + q, (n * oh + i) * ow + j
+                            cols[row, column] = xpad[n, c, i * stride + p, j * stride + q]
+    return cols
+
+
+def oracle_conv(x: np.ndarray, W: np.ndarray, b: np.ndarray, stride: int, pad: int) -> np.ndarray:
+    """out[n, o, i, j] = b[o] + sum_{c, p, q} W[o, c, p, q] * xpad[n, c, i*s + p, j*s + q]."""
+    n_samples, _, height, width = x.shape
+    out_channels, _, kh, kw = W.shape
+    xpad = padded(x, pad)
+    oh, ow = output_size(height, kh, stride, pad), output_size(width, kw, stride, pad)
+    out = np.zeros((n_samples, out_channels, oh, ow))
+    for n in range(n_samples):
+        for o in range(out_channels):
+            for i in range(oh):
+                for j in range(ow):
+                    window = xpad[n, :, i * stride : i * stride + kh, j * stride : j * stride + kw]
+                    out[n, o, i, j] = b[o] + np.sum(W[o] * window)
+    return out
+
+
+@st.composite
+def conv_cases(draw):
+    """(N, C, O, (kh, kw), stride, padding, H, W) with at least one window, often not tiling."""
+    kh = draw(st.integers(1, 5))
+    kw = kh if draw(st.booleans()) else draw(st.integers(1, 5))
+    pad = draw(st.integers(0, 2))
+    height = draw(st.integers(max(1, kh - 2 * pad), max(1, kh - 2 * pad) + 5))
+    width = draw(st.integers(max(1, kw - 2 * pad), max(1, kw - 2 * pad) + 5))
+    n, channels, out_channels = (draw(st.integers(1, 3)) for _ in range(3))
+    return n, channels, out_channels, (kh, kw), draw(st.integers(1, 3)), pad, height, width
+
+
+def im2col_call(x_shape, kh, kw, stride, pad) -> str:
+    return f"im2col(x of shape {x_shape}, kh={kh}, kw={kw}, stride={stride}, padding={pad})"
+
+
+# --------------------------------------------------------------------------------- im2col
+
+
+@given(case=conv_cases())
+@example(case=(2, 2, 1, (3, 2), 2, 1, 5, 6))
+def test_im2col_matches_oracle(impl, case):
+    n, channels, _, (kh, kw), stride, pad, height, width = case
+    x = np.random.default_rng(0).standard_normal((n, channels, height, width))
+    before = x.copy()
+    cols = impl.conv.im2col(x, kh, kw, stride, pad)
+    call = im2col_call(x.shape, kh, kw, stride, pad)
+    assert_unchanged(before, x, call=call, what="input x")
+    assert_close(
+        cols,
+        oracle_im2col(x, kh, kw, stride, pad),
+        call=call,
+        what="cols",
+        hint="the layout is cols[(c, p, q), (n, i, j)] = xpad[n, c, i*s + p, j*s + q], "
+        "shape (C*kh*kw, N*OH*OW): check the order of the axes before the final reshape, "
+        "the stride of the slices and the padding on both sides",
+    )
+
+
+def test_im2col_keeps_float32_and_reads_views(impl):
+    x = np.random.default_rng(1).standard_normal((2, 3, 5, 4)).astype(np.float32)
+    cols = impl.conv.im2col(noncontiguous(x), 3, 2, 1, 1)
+    call = im2col_call(x.shape, 3, 2, 1, 1) + " with x a float32 non-contiguous view"
+    assert np.asarray(cols).dtype == np.float32, (
+        f"{call} returned dtype {np.asarray(cols).dtype}, expected float32 "
+        "(likely mistake: np.empty/np.zeros without dtype=x.dtype)"
+    )
+    assert_close(cols, oracle_im2col(x, 3, 2, 1, 1), call=call, what="cols", rtol=1e-6)
+
+
+# --------------------------------------------------------------------------------- col2im
+
+
+@given(case=conv_cases())
+@example(case=(1, 2, 1, (3, 3), 1, 1, 4, 5))
+def test_col2im_is_the_adjoint_of_im2col(impl, case):
+    """<im2col(x), c> == <x, col2im(c)> for every x and c: col2im is im2col transposed."""
+    n, channels, _, (kh, kw), stride, pad, height, width = case
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((n, channels, height, width))
+    expected_cols = oracle_im2col(x, kh, kw, stride, pad)
+    c = rng.standard_normal(expected_cols.shape)
+    before = c.copy()
+    dx = impl.conv.col2im(c, x.shape, kh, kw, stride, pad)
+    call = (
+        f"col2im(cols of shape {c.shape}, x_shape={x.shape}, kh={kh}, kw={kw}, "
+        f"stride={stride}, padding={pad})"
+    )
+    assert_unchanged(before, c, call=call, what="cols")
+    assert_close(np.shape(dx), x.shape, call=call, what="the shape of dx")
+    assert_close(
+        np.sum(x * dx),
+        np.sum(expected_cols * c),
+        call=call,
+        what="<x, col2im(c)> (it must equal <im2col(x), c> for every x and c)",
+        rtol=1e-9,
+        hint="each column entry goes back to the pixel it was copied from, added (+=) where "
+        "windows overlap; entries in the padding are dropped",
+    )
+
+
+def test_col2im_accumulates_overlapping_windows(impl):
+    # 2x2 windows with stride 1 on a 3x3 image: the centre pixel is in all four windows.
+    dx = impl.conv.col2im(np.ones((4, 4)), (1, 1, 3, 3), 2, 2, 1, 0)
+    assert_close(
+        dx,
+        [[[[1.0, 2.0, 1.0], [2.0, 4.0, 2.0], [1.0, 2.0, 1.0]]]],
+        call="col2im(ones((4, 4)), (1, 1, 3, 3), kh=2, kw=2, stride=1, padding=0)",
+        what="dx (how many windows cover each pixel)",
+        hint="overlapping windows must add up (+=); assigning (=) keeps only the last window",
+    )
+
+
+def test_col2im_keeps_float32(impl):
+    dx = impl.conv.col2im(np.ones((2 * 9, 2 * 4), dtype=np.float32), (2, 2, 4, 4), 3, 3, 1, 0)
+    assert np.asarray(dx).dtype == np.float32, (
+        "col2im of float32 cols returned dtype "
+        f"{np.asarray(dx).dtype}, expected float32 (np.zeros without dtype=cols.dtype?)"
+    )
+
+
+# --------------------------------------------------------------------------------- Conv2d
+
+
+def build(impl, case, dtype=np.float64, seed=0):
+    """A Conv2d with a random nonzero bias, an input, and a description of the call."""
+    n, channels, out_channels, kernel, stride, pad, height, width = case
+    rng = np.random.default_rng(seed)
+    layer = impl.conv.Conv2d(channels, out_channels, kernel, stride, pad, rng=rng, dtype=dtype)
+    layer.params["b"][...] = rng.standard_normal(out_channels)
+    x = rng.standard_normal((n, channels, height, width)).astype(dtype)
+    call = (
+        f"Conv2d({channels}, {out_channels}, kernel_size={kernel}, stride={stride}, "
+        f"padding={pad}) on x of shape {x.shape}"
+    )
+    return layer, x, call
+
+
+def assert_matches_oracle(out, x, layer, call: str) -> None:
+    W, b, stride, pad = layer.params["W"], layer.params["b"], layer.stride, layer.padding
+    expected = oracle_conv(x.astype(np.float64), W, b, stride, pad)
+    got = np.asarray(out, dtype=np.float64)
+    hint = (
+        "forward = W.reshape(O, -1) @ cols + b[:, None], then (O, N, OH, OW) transposed to "
+        "(N, O, OH, OW): a reshape straight to (N, O, OH, OW) scrambles the values"
+    )
+    if got.shape != expected.shape:
+        hint = "OH = floor((H + 2*padding - kh) / stride) + 1"
+    elif np.allclose(got, oracle_conv(x, W[:, :, ::-1, ::-1], b, stride, pad)):
+        hint = "the kernel is flipped: this layer computes a cross-correlation, W[o, c, p, q]"
+    elif np.allclose(got, oracle_conv(x, W, np.zeros_like(b), stride, pad)):
+        hint = "the bias b is missing"
+    tolerance = {"rtol": 1e-5, "atol": 1e-5} if x.dtype == np.float32 else {}
+    assert_close(out, expected, call=call, hint=hint, **tolerance)
+
+
+def test_known_values(impl):
+    x = np.arange(9.0).reshape(1, 1, 3, 3)
+    layer = impl.conv.Conv2d(1, 1, 2, dtype=np.float64)
+    layer.params["W"][...] = [[[[1.0, 2.0], [3.0, 4.0]]]]
+    layer.params["b"][...] = 0.5
+    assert_close(
+        layer.forward(x),
+        [[[[27.5, 37.5], [57.5, 67.5]]]],
+        call="Conv2d(1, 1, 2) with W = [[1, 2], [3, 4]], b = 0.5 on x = arange(9) as 3x3",
+        hint="27.5 = 0*1 + 1*2 + 3*3 + 4*4 + 0.5; 13.5 would mean a flipped kernel",
+    )
+
+
+@given(case=conv_cases())
+@example(case=(3, 2, 3, (2, 3), 2, 2, 5, 4))
+def test_forward_matches_oracle(impl, case):
+    layer, x, call = build(impl, case)
+    assert_matches_oracle(layer.forward(x), x, layer, call)
+
+
+@given(case=conv_cases())
+@example(case=(2, 2, 3, (3, 2), 2, 1, 6, 5))
+@example(case=(2, 3, 2, (3, 3), 1, 0, 5, 5))
+def test_gradients(impl, case):
+    layer, x, call = build(impl, case)
+    check_layer(layer, x, call=call)
+
+
+def test_float32_stays_float32(impl):
+    layer, x, call = build(impl, (4, 3, 5, (5, 5), 1, 2, 9, 8), dtype=np.float32)
+    out = layer.forward(x)
+    assert_matches_oracle(out, x, layer, call + " (float32)")
+    dx = layer.backward(np.ones_like(out))
+    for what, array in [("output", out), ("dx", dx)] + [
+        (f"grads[{name!r}]", layer.grads[name]) for name in ("W", "b")
+    ]:
+        assert np.asarray(array).dtype == np.float32, (
+            f"{call} (float32): {what} has dtype {np.asarray(array).dtype}, expected float32 "
+            "(likely mistake: an intermediate created as float64)"
+        )
+
+
+def test_noncontiguous_input_not_mutated(impl):
+    layer, x, call = build(impl, (2, 2, 3, (3, 3), 2, 1, 7, 6))
+    view = noncontiguous(x)
+    before = view.copy()
+    out = layer.forward(view)
+    assert_unchanged(before, view, call=f"forward of {call}", what="input x")
+    assert_matches_oracle(out, x, layer, f"{call}, x a non-contiguous view")
+    layer.backward(np.ones_like(out))
+    assert_unchanged(before, view, call=f"backward of {call}", what="input x")
+
+
+def test_backward_uses_the_latest_forward(impl):
+    layer, x, call = build(impl, (1, 1, 1, (2, 2), 1, 0, 3, 3))
+    layer.forward(x + 10.0)
+    out = layer.forward(x)
+    layer.backward(np.ones_like(out))
+    expected = sum(x[0, 0, p : p + 2, q : q + 2] for p in range(2) for q in range(2))
+    assert_close(
+        layer.grads["W"][0, 0],
+        expected,
+        call=f"{call}: forward(x + 10), forward(x), backward(ones)",
+        what="grads['W']",
+        hint="backward must use the cols of the last forward call (keep them in forward)",
+    )
+
+
+def test_rejects_bad_inputs(impl):
+    layer = impl.conv.Conv2d(3, 2, 3, dtype=np.float64)
+    bad_inputs = [
+        ((2, 4, 5, 5), r"expected x of shape \(N, 3, H, W\), got \(2, 4, 5, 5\)"),
+        ((3, 5, 5), r"\(N, 3, H, W\)"),
+        ((2, 3, 5, 2), "kernel"),
+    ]
+    for shape, message in bad_inputs:
+        with pytest.raises(ValueError, match=message):
+            layer.forward(np.zeros(shape))
+    with pytest.raises(ValueError, match="kernel"):
+        impl.conv.im2col(np.zeros((1, 1, 2, 2)), 5, 5, 1, 1)  # 2 + 2*1 < 5: no window fits
