@@ -119,19 +119,13 @@ class Sequential(Layer):
         # END SOLUTION
 
     def __len__(self) -> int:
-        # BEGIN SOLUTION
         return len(self.layers)
-        # END SOLUTION
 
     def __getitem__(self, index: int) -> Layer:
-        # BEGIN SOLUTION
         return self.layers[index]
-        # END SOLUTION
 
     def __iter__(self) -> Iterator[Layer]:
-        # BEGIN SOLUTION
         return iter(self.layers)
-        # END SOLUTION
 
     def __repr__(self) -> str:
         inner = "".join(f"\n  ({index}) {layer!r}" for index, layer in enumerate(self.layers))

@@ -27,7 +27,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 
 from kata.curriculum import EXERCISE_IDS
 
@@ -44,6 +44,9 @@ settings.register_profile(
     max_examples=25,
     derandomize=True,
     print_blob=True,
+    # No "explain" phase: on a stub every example fails, and explaining each failure costs
+    # seconds per test; the shrunk failing example is what a learner needs.
+    phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink],
 )
 
 
