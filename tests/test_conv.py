@@ -1,10 +1,14 @@
 """Judge of the conv exercise: im2col, col2im and the vectorized Conv2d.
 
-The oracles are written here (loops over every index): they never call the code under test, and
-none of these tests needs the conv_naive exercise done (only its given constructor).
+The oracles (``tests.oracles``: loops over every index) never call the code under test, and none
+of these tests needs the conv_naive exercise done (only its given constructor). The last test
+checks the rule of speed without timing anything: the Python lines the implementation runs must
+not grow with the batch or the image.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,52 +16,15 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from kata.judge import assert_close, assert_unchanged, check_layer, noncontiguous
+from tests.oracles import (
+    assert_lines_do_not_grow,
+    conv2d_oracle,
+    diagnose_conv_output,
+    im2col_oracle,
+    python_line_events,
+)
 
 pytestmark = pytest.mark.exercise("conv")
-
-
-def padded(x: np.ndarray, pad: int) -> np.ndarray:
-    n, channels, height, width = x.shape
-    out = np.zeros((n, channels, height + 2 * pad, width + 2 * pad), dtype=np.float64)
-    out[:, :, pad : pad + height, pad : pad + width] = x
-    return out
-
-
-def output_size(size: int, kernel: int, stride: int, pad: int) -> int:
-    return (size + 2 * pad - kernel) // stride + 1
-
-
-def oracle_im2col(x: np.ndarray, kh: int, kw: int, stride: int, pad: int) -> np.ndarray:
-    """cols[(c, p, q), (n, i, j)] = xpad[n, c, i*s + p, j*s + q], one entry at a time."""
-    n_samples, channels, height, width = x.shape
-    xpad = padded(x, pad)
-    oh, ow = output_size(height, kh, stride, pad), output_size(width, kw, stride, pad)
-    cols = np.zeros((channels * kh * kw, n_samples * oh * ow))
-    for c in range(channels):
-        for p in range(kh):
-            for q in range(kw):
-                for n in range(n_samples):
-                    for i in range(oh):
-                        for j in range(ow):
-                            row, column = (c * kh + p) * kw + q, (n * oh + i) * ow + j
-                            cols[row, column] = xpad[n, c, i * stride + p, j * stride + q]
-    return cols
-
-
-def oracle_conv(x: np.ndarray, W: np.ndarray, b: np.ndarray, stride: int, pad: int) -> np.ndarray:
-    """out[n, o, i, j] = b[o] + sum_{c, p, q} W[o, c, p, q] * xpad[n, c, i*s + p, j*s + q]."""
-    n_samples, _, height, width = x.shape
-    out_channels, _, kh, kw = W.shape
-    xpad = padded(x, pad)
-    oh, ow = output_size(height, kh, stride, pad), output_size(width, kw, stride, pad)
-    out = np.zeros((n_samples, out_channels, oh, ow))
-    for n in range(n_samples):
-        for o in range(out_channels):
-            for i in range(oh):
-                for j in range(ow):
-                    window = xpad[n, :, i * stride : i * stride + kh, j * stride : j * stride + kw]
-                    out[n, o, i, j] = b[o] + np.sum(W[o] * window)
-    return out
 
 
 @st.composite
@@ -90,7 +57,7 @@ def test_im2col_matches_oracle(impl, case):
     assert_unchanged(before, x, call=call, what="input x")
     assert_close(
         cols,
-        oracle_im2col(x, kh, kw, stride, pad),
+        im2col_oracle(x, kh, kw, stride, pad),
         call=call,
         what="cols",
         hint="the layout is cols[(c, p, q), (n, i, j)] = xpad[n, c, i*s + p, j*s + q], "
@@ -107,7 +74,7 @@ def test_im2col_keeps_float32_and_reads_views(impl):
         f"{call} returned dtype {np.asarray(cols).dtype}, expected float32 "
         "(likely mistake: np.empty/np.zeros without dtype=x.dtype)"
     )
-    assert_close(cols, oracle_im2col(x, 3, 2, 1, 1), call=call, what="cols", rtol=1e-6)
+    assert_close(cols, im2col_oracle(x, 3, 2, 1, 1), call=call, what="cols", rtol=1e-6)
 
 
 # --------------------------------------------------------------------------------- col2im
@@ -120,7 +87,7 @@ def test_col2im_is_the_adjoint_of_im2col(impl, case):
     n, channels, _, (kh, kw), stride, pad, height, width = case
     rng = np.random.default_rng(2)
     x = rng.standard_normal((n, channels, height, width))
-    expected_cols = oracle_im2col(x, kh, kw, stride, pad)
+    expected_cols = im2col_oracle(x, kh, kw, stride, pad)
     c = rng.standard_normal(expected_cols.shape)
     before = c.copy()
     dx = impl.conv.col2im(c, x.shape, kh, kw, stride, pad)
@@ -129,7 +96,10 @@ def test_col2im_is_the_adjoint_of_im2col(impl, case):
         f"stride={stride}, padding={pad})"
     )
     assert_unchanged(before, c, call=call, what="cols")
-    assert_close(np.shape(dx), x.shape, call=call, what="the shape of dx")
+    assert np.shape(dx) == x.shape, (
+        f"{call} returned dx of shape {np.shape(dx)}, expected x_shape = {x.shape}\n"
+        f"likely mistake: {padding_crop_hint(np.shape(dx), x.shape, pad)}"
+    )
     assert_close(
         np.sum(x * dx),
         np.sum(expected_cols * c),
@@ -141,9 +111,24 @@ def test_col2im_is_the_adjoint_of_im2col(impl, case):
     )
 
 
+def padding_crop_hint(got_shape, x_shape, pad: int) -> str:
+    """Why col2im's dx has the wrong shape, guessed from the shape it has."""
+    n, channels, height, width = x_shape
+    if tuple(got_shape) == (n, channels, height + 2 * pad, width + 2 * pad):
+        return "the padding is not cut off: dx_padded[:, :, pad : pad + H, pad : pad + W]"
+    if 0 in tuple(got_shape):
+        return "dx_padded[:, :, pad:-pad, pad:-pad] is empty when pad = 0: use pad : pad + H"
+    return "the (C, N, H, W) buffer not transposed back to (N, C, H, W)?"
+
+
 def test_col2im_accumulates_overlapping_windows(impl):
     # 2x2 windows with stride 1 on a 3x3 image: the centre pixel is in all four windows.
     dx = impl.conv.col2im(np.ones((4, 4)), (1, 1, 3, 3), 2, 2, 1, 0)
+    assert np.shape(dx) == (1, 1, 3, 3), (
+        "col2im(ones((4, 4)), (1, 1, 3, 3), kh=2, kw=2, stride=1, padding=0) returned dx of "
+        f"shape {np.shape(dx)}, expected (1, 1, 3, 3)\n"
+        f"likely mistake: {padding_crop_hint(np.shape(dx), (1, 1, 3, 3), 0)}"
+    )
     assert_close(
         dx,
         [[[[1.0, 2.0, 1.0], [2.0, 4.0, 2.0], [1.0, 2.0, 1.0]]]],
@@ -180,18 +165,11 @@ def build(impl, case, dtype=np.float64, seed=0):
 
 def assert_matches_oracle(out, x, layer, call: str) -> None:
     W, b, stride, pad = layer.params["W"], layer.params["b"], layer.stride, layer.padding
-    expected = oracle_conv(x.astype(np.float64), W, b, stride, pad)
-    got = np.asarray(out, dtype=np.float64)
-    hint = (
+    expected = conv2d_oracle(x, W, b, stride, pad)
+    hint = diagnose_conv_output(out, expected, x, W, b, stride, pad) or (
         "forward = W.reshape(O, -1) @ cols + b[:, None], then (O, N, OH, OW) transposed to "
         "(N, O, OH, OW): a reshape straight to (N, O, OH, OW) scrambles the values"
     )
-    if got.shape != expected.shape:
-        hint = "OH = floor((H + 2*padding - kh) / stride) + 1"
-    elif np.allclose(got, oracle_conv(x, W[:, :, ::-1, ::-1], b, stride, pad)):
-        hint = "the kernel is flipped: this layer computes a cross-correlation, W[o, c, p, q]"
-    elif np.allclose(got, oracle_conv(x, W, np.zeros_like(b), stride, pad)):
-        hint = "the bias b is missing"
     tolerance = {"rtol": 1e-5, "atol": 1e-5} if x.dtype == np.float32 else {}
     assert_close(out, expected, call=call, hint=hint, **tolerance)
 
@@ -276,3 +254,48 @@ def test_rejects_bad_inputs(impl):
             layer.forward(np.zeros(shape))
     with pytest.raises(ValueError, match="kernel"):
         impl.conv.im2col(np.zeros((1, 1, 2, 2)), 5, 5, 1, 1)  # 2 + 2*1 < 5: no window fits
+
+
+# --------------------------------------------------------------------------------- speed
+
+SMALL, MORE_SAMPLES, LARGER_IMAGE = (1, 2, 6, 6), (16, 2, 6, 6), (1, 2, 14, 14)
+LOOP_HINT = {
+    MORE_SAMPLES: "a Python loop over the samples (for n in range(N), or a comprehension "
+    "over them)",
+    LARGER_IMAGE: "a Python loop over the output positions (for i in range(OH): for j in "
+    "range(OW)), such as NaiveConv2d's forward or backward",
+}
+SPEED_PARTS = ["Conv2d.forward", "Conv2d.backward", "im2col", "col2im"]
+
+
+def run_part(impl, part: str, shape):
+    """A zero-argument call of ``part`` on an input of ``shape`` (the forward is run before)."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(shape)
+    if part == "im2col":
+        return lambda: impl.conv.im2col(x, 3, 3, 1, 1)
+    if part == "col2im":
+        cols = rng.standard_normal(im2col_oracle(x, 3, 3, 1, 1).shape)
+        return lambda: impl.conv.col2im(cols, shape, 3, 3, 1, 1)
+    layer = impl.conv.Conv2d(2, 3, 3, padding=1, dtype=np.float64)
+    if part == "Conv2d.forward":
+        return lambda: layer.forward(x)
+    dout = rng.standard_normal(np.shape(layer.forward(x)))
+    return lambda: layer.backward(dout)
+
+
+@pytest.mark.parametrize("part", SPEED_PARTS)
+def test_no_python_loop_over_samples_or_output_positions(impl, part):
+    """The lines of Python run must not grow with the batch or the image: no per-sample loop."""
+    package = Path(impl.conv.__file__).parent
+    counts = {
+        shape: python_line_events(package, run_part(impl, part, shape))
+        for shape in (SMALL, MORE_SAMPLES, LARGER_IMAGE)
+    }
+    assert_lines_do_not_grow(
+        counts,
+        SMALL,
+        call=f"{part} (3x3 kernel)",
+        loop_hints=LOOP_HINT,
+        allowed_loop="over the kh*kw kernel positions",
+    )

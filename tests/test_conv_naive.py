@@ -1,7 +1,8 @@
 """Judge of the conv_naive exercise: NaiveConv2d (forward and backward with loops).
 
-Forward values come from a brute-force oracle written here (seven nested loops, the formula as
-written); gradients from ``kata.judge.check_layer`` (central differences).
+Forward values come from the brute-force oracle ``tests.oracles.conv2d_oracle`` (loops over
+every output element, the formula as written); gradients from ``kata.judge.check_layer``
+(central differences).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from kata.judge import assert_close, assert_unchanged, check_layer, noncontiguous
+from tests.oracles import conv2d_oracle, diagnose_conv_output
 
 pytestmark = pytest.mark.exercise("conv_naive")
 
@@ -23,47 +25,11 @@ FORWARD_HINT = (
 )
 
 
-def oracle_conv(x: np.ndarray, W: np.ndarray, b: np.ndarray, stride: int, pad: int) -> np.ndarray:
-    """The cross-correlation, one multiply-add at a time (float64)."""
-    n_samples, channels, height, width = x.shape
-    out_channels, _, kh, kw = W.shape
-    padded = np.zeros((n_samples, channels, height + 2 * pad, width + 2 * pad))
-    padded[:, :, pad : pad + height, pad : pad + width] = x
-    out_height = (height + 2 * pad - kh) // stride + 1
-    out_width = (width + 2 * pad - kw) // stride + 1
-    out = np.zeros((n_samples, out_channels, out_height, out_width))
-    for n in range(n_samples):
-        for o in range(out_channels):
-            for i in range(out_height):
-                for j in range(out_width):
-                    total = b[o]
-                    for c in range(channels):
-                        for p in range(kh):
-                            for q in range(kw):
-                                pixel = padded[n, c, i * stride + p, j * stride + q]
-                                total += W[o, c, p, q] * pixel
-                    out[n, o, i, j] = total
-    return out
-
-
-SHAPE_HINT = (
-    "OH = floor((H + 2*padding - kh) / stride) + 1: padding on both sides, windows that do "
-    "not fit dropped"
-)
-
-
 def assert_matches_oracle(out, x, layer, call: str) -> None:
     """Compare ``out`` with the oracle; on a difference, name the usual mistake it shows."""
     W, b, stride, pad = layer.params["W"], layer.params["b"], layer.stride, layer.padding
-    expected = oracle_conv(x, W, b, stride, pad)
-    got = np.asarray(out, dtype=np.float64)
-    hint = FORWARD_HINT
-    if got.shape != expected.shape:
-        hint = SHAPE_HINT
-    elif np.allclose(got, oracle_conv(x, W[:, :, ::-1, ::-1], b, stride, pad)):
-        hint = "the kernel is flipped: this layer computes a cross-correlation, W[o, c, p, q]"
-    elif np.allclose(got, oracle_conv(x, W, np.zeros_like(b), stride, pad)):
-        hint = "the bias b is missing"
+    expected = conv2d_oracle(x, W, b, stride, pad)
+    hint = diagnose_conv_output(out, expected, x, W, b, stride, pad) or FORWARD_HINT
     assert_close(out, expected, call=call, hint=hint)
 
 
@@ -132,6 +98,29 @@ def test_forward_matches_oracle(impl, case):
 def test_gradients(impl, case):
     layer, x, call = build(impl, case)
     check_layer(layer, x, call=call)
+
+
+@pytest.mark.parametrize(
+    "case", [(2, 2, 3, (3, 3), 1, 0, 5, 6), (1, 2, 2, (3, 2), 2, 2, 5, 4)], ids=["pad0", "pad2"]
+)
+def test_backward_returns_dx_of_the_input_shape(impl, case):
+    layer, x, call = build(impl, case)
+    out = layer.forward(x)
+    dx = layer.backward(np.ones_like(out))
+    pad = layer.padding
+    n, channels, height, width = x.shape
+    hint = "dx has the shape of x: dx_padded with the padding cut off on all four sides"
+    if np.shape(dx) == (n, channels, height + 2 * pad, width + 2 * pad):
+        hint = "the padding is not cut off: return dx_padded[:, :, pad : pad + H, pad : pad + W]"
+    elif np.size(dx) == 0:
+        hint = (
+            "dx_padded[:, :, pad:-pad, pad:-pad] is empty when pad = 0 (-0 is 0): cut with "
+            "pad : pad + H instead"
+        )
+    assert np.shape(dx) == x.shape, (
+        f"backward of {call} returned dx of shape {np.shape(dx)}, expected {x.shape}\n"
+        f"likely mistake: {hint}"
+    )
 
 
 def test_float32_stays_float32(impl):

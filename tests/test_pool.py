@@ -1,10 +1,14 @@
 """Judge of the pool exercise: MaxPool2d, AvgPool2d and Flatten.
 
 Forward values come from loop oracles written here; gradients from ``kata.judge.check_layer``
-on inputs whose values are all distinct (at least 1e-3 apart), so max pooling has no ties.
+on inputs whose values are all distinct (at least 1e-3 apart), so max pooling has no ties. The
+last tests check the rule of speed without timing anything: the Python lines the pools run must
+not grow with the batch or the image.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,6 +16,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from kata.judge import assert_close, assert_unchanged, check_layer, noncontiguous
+from tests.oracles import assert_lines_do_not_grow, python_line_events
 
 pytestmark = pytest.mark.exercise("pool")
 
@@ -29,6 +34,25 @@ def oracle_pool(x: np.ndarray, kernel: int, stride: int, reduce) -> np.ndarray:
                     columns = slice(j * stride, j * stride + kernel)
                     out[n, c, i, j] = reduce(x[n, c, rows, columns])
     return out
+
+
+def oracle_pool_backward(x: np.ndarray, kernel: int, stride: int, dout: np.ndarray, name: str):
+    """dx window by window: MaxPool2d sends dout to the first maximum, AvgPool2d spreads it."""
+    dx = np.zeros(x.shape)
+    n_samples, channels, oh, ow = dout.shape
+    for n in range(n_samples):
+        for c in range(channels):
+            for i in range(oh):
+                for j in range(ow):
+                    rows = slice(i * stride, i * stride + kernel)
+                    columns = slice(j * stride, j * stride + kernel)
+                    if name == "MaxPool2d":
+                        window = x[n, c, rows, columns]
+                        p, q = np.unravel_index(np.argmax(window), window.shape)  # the first max
+                        dx[n, c, i * stride + p, j * stride + q] += dout[n, c, i, j]
+                    else:
+                        dx[n, c, rows, columns] += dout[n, c, i, j] / kernel**2
+    return dx
 
 
 def distinct_values(shape: tuple[int, ...], seed: int = 0) -> np.ndarray:
@@ -140,6 +164,38 @@ def test_float32_and_views(impl, name):
         )
 
 
+LATEST_FORWARD_HINT = (
+    "backward must use what the last forward call kept (store it at every forward, not once)"
+)
+
+
+def backward_after_two_forwards(layer, dout, call: str):
+    """``layer.backward(dout)``; a shape error there means backward used an older forward."""
+    try:
+        return layer.backward(dout)
+    except ValueError as error:
+        raise AssertionError(
+            f"{call} raised ValueError: {error}\nlikely mistake: {LATEST_FORWARD_HINT}"
+        ) from None
+
+
+@pytest.mark.parametrize("name", POOLS)
+def test_backward_uses_the_latest_forward(impl, name):
+    layer = getattr(impl.pool, name)(2)
+    layer.forward(distinct_values((2, 1, 6, 8), seed=4))
+    x = distinct_values((1, 3, 4, 6), seed=5)
+    out = layer.forward(x)
+    dout = distinct_values(np.shape(out), seed=6) + 1.0
+    call = f"{name}(2): forward(x1 of shape (2, 1, 6, 8)), forward(x2 of shape {x.shape}), backward"
+    assert_close(
+        backward_after_two_forwards(layer, dout, call),
+        oracle_pool_backward(x, 2, 2, dout, name),
+        call=call,
+        what="dx",
+        hint=LATEST_FORWARD_HINT,
+    )
+
+
 @pytest.mark.parametrize("name", POOLS)
 def test_rejects_bad_configurations(impl, name):
     pool = getattr(impl.pool, name)
@@ -182,3 +238,56 @@ def test_flatten_round_trip(impl, shape):
         hint="dx is dout reshaped to the shape of the forward input",
     )
     check_layer(layer, x, call=call)
+
+
+def test_flatten_backward_uses_the_latest_forward(impl):
+    layer = impl.pool.Flatten()
+    layer.forward(np.zeros((2, 3, 4)))
+    x = distinct_values((3, 2, 5))
+    dout = distinct_values(np.shape(layer.forward(x)), seed=1)
+    call = "Flatten(): forward(x1 of shape (2, 3, 4)), forward(x2 of shape (3, 2, 5)), backward"
+    assert_close(
+        backward_after_two_forwards(layer, dout, call),
+        dout.reshape(3, 2, 5),
+        call=call,
+        what="dx",
+        hint=LATEST_FORWARD_HINT,
+    )
+
+
+# --------------------------------------------------------------------------------- speed
+
+SMALL, MORE_SAMPLES, LARGER_IMAGE = (1, 2, 8, 8), (16, 2, 8, 8), (1, 2, 20, 20)
+LOOP_HINT = {
+    MORE_SAMPLES: "a Python loop over the samples (for n in range(N), or a comprehension "
+    "over them)",
+    LARGER_IMAGE: "a Python loop over the windows (for i in range(OH): for j in range(OW))",
+}
+
+
+def run_part(impl, name: str, method: str, shape):
+    """A zero-argument call of ``name(2).method`` on an input of ``shape`` (forward run before)."""
+    layer = getattr(impl.pool, name)(2)
+    x = distinct_values(shape)
+    if method == "forward":
+        return lambda: layer.forward(x)
+    dout = np.ones(np.shape(layer.forward(x)))
+    return lambda: layer.backward(dout)
+
+
+@pytest.mark.parametrize("method", ["forward", "backward"])
+@pytest.mark.parametrize("name", POOLS)
+def test_no_python_loop_over_samples_or_windows(impl, name, method):
+    """The lines of Python run must not grow with the batch or the image: no per-window loop."""
+    package = Path(impl.pool.__file__).parent
+    counts = {
+        shape: python_line_events(package, run_part(impl, name, method, shape))
+        for shape in (SMALL, MORE_SAMPLES, LARGER_IMAGE)
+    }
+    assert_lines_do_not_grow(
+        counts,
+        SMALL,
+        call=f"{name}(2).{method}",
+        loop_hints=LOOP_HINT,
+        allowed_loop="over the k*k positions in the window (window_slices)",
+    )

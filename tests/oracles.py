@@ -1,0 +1,169 @@
+"""Trusted helpers shared by the judges of the convolution and pooling exercises.
+
+Oracles compute, one index at a time and in float64, what a layer must return: slow, obviously
+right, and independent of the code under test (they never call it). The probe
+:func:`python_line_events` counts how much Python the code under test runs, to tell a
+vectorized implementation from one with a Python loop over samples or output positions
+without timing anything.
+
+These are plain functions, not tests: they carry no exercise mark.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from types import FrameType
+
+import numpy as np
+
+
+def output_size(size: int, kernel: int, stride: int, padding: int) -> int:
+    """Window positions along one axis: ``floor((size + 2*padding - kernel) / stride) + 1``."""
+    return (size + 2 * padding - kernel) // stride + 1
+
+
+def zero_padded(x: np.ndarray, padding: int) -> np.ndarray:
+    """``x`` ``(N, C, H, W)`` in float64 with ``padding`` zeros on each of the four sides."""
+    n, channels, height, width = x.shape
+    out = np.zeros((n, channels, height + 2 * padding, width + 2 * padding))
+    out[:, :, padding : padding + height, padding : padding + width] = x
+    return out
+
+
+def conv2d_oracle(
+    x: np.ndarray, W: np.ndarray, b: np.ndarray, stride: int, padding: int
+) -> np.ndarray:
+    """The cross-correlation of the exercises, one output element at a time (float64).
+
+    ``out[n, o, i, j] = b[o] + sum_{c, p, q} W[o, c, p, q] * xpad[n, c, i*s + p, j*s + q]``
+    for x ``(N, C, H, W)``, W ``(O, C, kh, kw)``, b ``(O,)``; returns ``(N, O, OH, OW)``.
+    """
+    n_samples, _, height, width = x.shape
+    out_channels, _, kh, kw = W.shape
+    xpad = zero_padded(x, padding)
+    out_height = output_size(height, kh, stride, padding)
+    out_width = output_size(width, kw, stride, padding)
+    out = np.zeros((n_samples, out_channels, out_height, out_width))
+    for n in range(n_samples):
+        for o in range(out_channels):
+            for i in range(out_height):
+                for j in range(out_width):
+                    rows = slice(i * stride, i * stride + kh)
+                    columns = slice(j * stride, j * stride + kw)
+                    window = xpad[n, :, rows, columns]  # (C, kh, kw), the (c, p, q) of the sum
+                    out[n, o, i, j] = b[o] + np.sum(W[o].astype(np.float64) * window)
+    return out
+
+
+def im2col_oracle(x: np.ndarray, kh: int, kw: int, stride: int, padding: int) -> np.ndarray:
+    """``cols[(c, p, q), (n, i, j)] = xpad[n, c, i*s + p, j*s + q]``, one entry at a time.
+
+    Rows are ``(c*kh + p)*kw + q``, columns ``(n*OH + i)*OW + j``: shape ``(C*kh*kw, N*OH*OW)``.
+    """
+    n_samples, channels, height, width = x.shape
+    xpad = zero_padded(x, padding)
+    oh, ow = output_size(height, kh, stride, padding), output_size(width, kw, stride, padding)
+    cols = np.zeros((channels * kh * kw, n_samples * oh * ow))
+    for c in range(channels):
+        for p in range(kh):
+            for q in range(kw):
+                for n in range(n_samples):
+                    for i in range(oh):
+                        for j in range(ow):
+                            row, column = (c * kh + p) * kw + q, (n * oh + i) * ow + j
+                            cols[row, column] = xpad[n, c, i * stride + p, j * stride + q]
+    return cols
+
+
+def diagnose_conv_output(
+    got: np.ndarray,
+    expected: np.ndarray,
+    x: np.ndarray,
+    W: np.ndarray,
+    b: np.ndarray,
+    stride: int,
+    padding: int,
+) -> str | None:
+    """The usual mistake that explains a wrong convolution output, when the numbers show one.
+
+    ``expected`` is ``conv2d_oracle(x, W, b, stride, padding)``. Tried in order: the wrong
+    output shape, a flipped kernel (convolution instead of cross-correlation), a missing bias.
+    None when ``got`` is close to ``expected`` or no such explanation fits.
+    """
+    if np.shape(got) != expected.shape:
+        return (
+            "OH = floor((H + 2*padding - kh) / stride) + 1: padding on both sides, windows that "
+            "do not fit dropped"
+        )
+    got = np.asarray(got, dtype=np.float64)
+    if np.allclose(got, expected, rtol=1e-5, atol=1e-6):
+        return None
+    if np.allclose(got, conv2d_oracle(x, W[:, :, ::-1, ::-1], b, stride, padding)):
+        return "the kernel is flipped: this layer computes a cross-correlation, W[o, c, p, q]"
+    if np.allclose(got, conv2d_oracle(x, W, np.zeros_like(b), stride, padding)):
+        return "the bias b is missing"
+    return None
+
+
+def python_line_events(directory: str | Path, function: Callable[[], object]) -> int:
+    """How many lines of Python written in ``directory`` run during ``function()``.
+
+    Counts the ``"line"`` events of ``sys.settrace`` in every frame whose file lies in
+    ``directory`` (the package under test: its layers, and the helpers they call there), list
+    comprehensions and generators included; numpy's own code is not counted. A vectorized
+    layer runs the same lines whatever the batch size and the image size; a Python loop over
+    samples or output positions runs its body once per sample or position, so the count grows.
+    The tracer in place before (a coverage tool, a debugger) is restored afterwards.
+    """
+    prefix = str(Path(directory).resolve())
+    count = 0
+
+    def count_lines(frame: FrameType, event: str, arg: object) -> Callable | None:
+        nonlocal count
+        if event == "line":
+            count += 1
+        return count_lines
+
+    def enter(frame: FrameType, event: str, arg: object) -> Callable | None:
+        filename = frame.f_code.co_filename
+        return count_lines if filename.startswith(prefix) else None
+
+    previous = sys.gettrace()
+    sys.settrace(enter)
+    try:
+        function()
+    finally:
+        sys.settrace(previous)
+    return count
+
+
+LINE_EVENTS_SLACK = 4
+"""How many more lines a bigger input may run: a loop body per sample or window adds far more."""
+
+
+def assert_lines_do_not_grow(
+    counts: dict[tuple[int, ...], int],
+    small: tuple[int, ...],
+    *,
+    call: str,
+    loop_hints: dict[tuple[int, ...], str],
+    allowed_loop: str,
+) -> None:
+    """Fail unless each shape of ``counts`` ran at most a few more lines than ``small``.
+
+    ``counts`` maps an input shape to :func:`python_line_events` of ``call`` on that input;
+    ``loop_hints[shape]`` names the loop that makes the count grow from ``small`` to ``shape``
+    (over the samples, over the output positions); ``allowed_loop`` says which loop is fine.
+    """
+    for shape, count in counts.items():
+        if shape == small:
+            continue
+        assert count <= counts[small] + LINE_EVENTS_SLACK, (
+            f"{call} ran {counts[small]} lines of your Python on x of shape {small}, {count} on "
+            f"x of shape {shape}\n"
+            "vectorized code runs the same lines whatever the batch and the image size\n"
+            f"likely mistake: {loop_hints[shape]}\n"
+            f"the only Python loop allowed: {allowed_loop}, each step a whole-array operation"
+        )
