@@ -32,7 +32,7 @@ def _sigmoid(v: float) -> float:
     return math.exp(v) / (1 + math.exp(v))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Activation:
     """One activation of the exercise, with its oracles (one scalar at a time)."""
 
@@ -41,6 +41,21 @@ class Activation:
     value: Callable[[float], float]
     derivative: Callable[[float], float]
     derivative_mistake: str
+
+    def __repr__(self) -> str:
+        return self.name
+
+    def _repr_pretty_(self, printer, cycle: bool) -> None:  # how hypothesis shows an example
+        printer.text(self.name)
+
+    def check_gradient(self, impl, x: np.ndarray, *, call: str, seed: int = 0) -> None:
+        """``check_layer`` on a fresh layer; a failure also recalls this derivative."""
+        try:
+            check_layer(self.build(impl), x, seed=seed, call=call)
+        except AssertionError as error:
+            raise AssertionError(
+                f"{error}\nthe derivative of {self.name}: {self.derivative_mistake}"
+            ) from None
 
 
 ACTIVATIONS = [
@@ -104,18 +119,14 @@ def test_forward_matches_the_oracle(impl, activation, shape, seed):
 @given(shape=SHAPES, seed=SEEDS)
 def test_gradient_check(impl, activation, shape, seed):
     x = away_from_zero(np.random.default_rng(seed).normal(0, 2, size=shape))
-    check_layer(
-        activation.build(impl), x, seed=seed, call=f"{activation.name} on x of shape {shape}"
-    )
+    activation.check_gradient(impl, x, seed=seed, call=f"{activation.name} on x of shape {shape}")
 
 
 @BY_NAME
 def test_gradient_check_on_a_non_contiguous_input(impl, activation):
     x = away_from_zero(np.random.default_rng(1).normal(0, 2, size=(3, 4)))
-    check_layer(
-        activation.build(impl),
-        noncontiguous(x),
-        call=f"{activation.name} on a non-contiguous view x of shape (3, 4)",
+    activation.check_gradient(
+        impl, noncontiguous(x), call=f"{activation.name} on a non-contiguous view x of shape (3, 4)"
     )
 
 

@@ -74,6 +74,14 @@ def test_gradient_check_with_a_batch_of_one(impl):
     check_layer(layer, x, call="Linear(4, 3) on x of shape (1, 4)")
 
 
+def test_gradient_check_when_every_size_is_the_same(impl):
+    # N == in_features == out_features: every transposed product has the right shape, so only
+    # the values tell dout @ W.T from dout @ W, and x.T @ dout from (dout.T @ x)
+    layer = float64_layer(impl, 3, 3, seed=16)
+    x = np.random.default_rng(17).normal(size=(3, 3))
+    check_layer(layer, x, call="Linear(3, 3) on x of shape (3, 3)")
+
+
 def test_gradient_check_on_a_non_contiguous_input(impl):
     layer = float64_layer(impl, 3, 5, seed=3)
     x = noncontiguous(np.random.default_rng(4).normal(size=(4, 3)))
@@ -153,6 +161,24 @@ def test_float32_stays_float32(impl):
     assert_close(layer.grads["b"], dout64.sum(axis=0), call=call, what="grads['b']", atol=1e-5)
 
 
+def test_backward_uses_the_last_forward(impl):
+    layer = float64_layer(impl, 3, 2, seed=12)
+    rng = np.random.default_rng(13)
+    x1, x2, dout = rng.normal(size=(4, 3)), rng.normal(size=(4, 3)), rng.normal(size=(4, 2))
+    layer.forward(x1)
+    layer.forward(x2)
+    layer.backward(dout)
+    grad_W = layer.grads.get("W")
+    stale = "backward used the x of the first forward: keep the input on every call (self.x = x)"
+    assert_close(
+        grad_W,
+        x2.T @ dout,
+        call="Linear(3, 2): forward(x1), forward(x2), backward(dout)",
+        what="grads['W']",
+        hint=matching_mistake(grad_W, [(x1.T @ dout, stale)]),
+    )
+
+
 def test_backward_sets_the_gradients_of_its_own_call(impl):
     layer = float64_layer(impl, 3, 2, seed=10)
     rng = np.random.default_rng(11)
@@ -181,24 +207,6 @@ def test_backward_sets_the_gradients_of_its_own_call(impl):
         hint=matching_mistake(grad_b, [(g1.sum(axis=0) + g2.sum(axis=0), added)]),
     )
     assert_close(dx, g2 @ layer.params["W"].T, call=call, what="dx")
-
-
-def test_backward_uses_the_last_forward(impl):
-    layer = float64_layer(impl, 3, 2, seed=12)
-    rng = np.random.default_rng(13)
-    x1, x2, dout = rng.normal(size=(4, 3)), rng.normal(size=(4, 3)), rng.normal(size=(4, 2))
-    layer.forward(x1)
-    layer.forward(x2)
-    layer.backward(dout)
-    grad_W = layer.grads.get("W")
-    stale = "backward used the x of the first forward: keep the input on every call (self.x = x)"
-    assert_close(
-        grad_W,
-        x2.T @ dout,
-        call="Linear(3, 2): forward(x1), forward(x2), backward(dout)",
-        what="grads['W']",
-        hint=matching_mistake(grad_W, [(x1.T @ dout, stale)]),
-    )
 
 
 @pytest.mark.parametrize("bad_shape", [(4, 4), (4, 2), (3,), (4, 3, 1), (1, 12)])

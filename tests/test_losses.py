@@ -198,6 +198,8 @@ def test_cross_entropy_matches_the_oracle(impl, n, classes, seed):
         f"{call} returned {type(value).__name__}, expected a Python float: float(...)"
     )
     expected = cross_entropy_oracle(logits, labels)
+    log_p = np.log(along(softmax_oracle, logits, axis=-1))
+    log_p_over_the_batch = np.log(along(softmax_oracle, logits, axis=0))
     assert_close(
         value,
         expected,
@@ -208,8 +210,13 @@ def test_cross_entropy_matches_the_oracle(impl, n, classes, seed):
             [
                 (np.array(expected * n), "summed over the batch: the loss is the mean"),
                 (
-                    np.array(cross_entropy_oracle(along(softmax_oracle, logits, 0), labels)),
+                    np.array(-log_p_over_the_batch[np.arange(n), labels].mean()),
                     "softmax over axis 0 (the batch): it is over the classes, axis 1",
+                ),
+                (
+                    np.array(-log_p[:, labels].mean()),
+                    "log_p[:, labels] takes an (N, N) block, every label for every row: "
+                    "log_p[np.arange(N), labels] takes one entry per row",
                 ),
             ],
         ),
@@ -237,7 +244,15 @@ def test_cross_entropy_of_confident_logits(impl, label, expected):
     loss = impl.losses.SoftmaxCrossEntropy()
     call = f"SoftmaxCrossEntropy().forward([[1000, 0]], [{label}])"
     value = no_warnings(call, lambda: loss.forward(logits, np.array([label])))
-    assert_close(value, expected, call=call, what="loss")
+    assert_close(
+        value,
+        expected,
+        call=call,
+        what="loss",
+        hint="-log_softmax([1000, 0]) = [0, 1000] exactly; a probability clipped at eps "
+        "(np.clip(p, 1e-12, 1) or np.log(p + 1e-12)) caps the loss at -log(eps) = 27.6: take "
+        "the log-softmax, never the log of a probability",
+    )
     grad = no_warnings(call + " then backward()", loss.backward)
     onehot = np.eye(2)[[label]]
     assert_close(grad, np.array([[1.0, 0.0]]) - onehot, call=call + " then backward()")
@@ -364,8 +379,15 @@ def test_mean_squared_error_value_and_gradient(impl, shape, seed):
         hint=matching_mistake(
             value,
             [
+                (
+                    np.array(sum(squares) / shape[0]),
+                    f"divided by the number of rows N = {shape[0]}, not by the number of "
+                    f"elements M = {len(squares)}"
+                    if shape[0] > 1
+                    else f"summed (or divided by the number of rows, 1 here), not averaged "
+                    f"over all M = {len(squares)} elements",
+                ),
                 (np.array(sum(squares)), "summed, not averaged"),
-                (np.array(sum(squares) / shape[0]), "divided by N (rows), not by all elements"),
             ],
         ),
     )
@@ -386,6 +408,13 @@ def test_mean_squared_error_keeps_the_prediction_dtype(impl):
     diff = prediction.astype(np.float64) - target
     assert_close(value, np.mean(diff**2), call=call, what="loss", rtol=1e-6)
     assert_close(grad, 2 * diff / 4, call=call, what="gradient", rtol=1e-6)
+    value = loss.forward(prediction, target.astype(np.float32))
+    if not isinstance(value, float):
+        raise AssertionError(
+            "MeanSquaredError().forward on a float32 prediction and a float32 target returned "
+            f"{type(value).__name__}, expected a Python float: the mean of a float32 array is "
+            "a numpy float32, convert it with float(...)"
+        )
 
 
 def test_mean_squared_error_rejects_different_shapes(impl):

@@ -55,7 +55,12 @@ def check_gradient(
         raise AssertionError(
             f"{call} returned an array of shape {grad.shape} and dtype {grad.dtype}, "
             f"expected shape {x.shape} and dtype float64\n"
-            "likely mistake: the gradient has one entry per entry of x: np.zeros(x.shape)"
+            "likely mistake: "
+            + (
+                "the gradient has one entry per entry of x: np.zeros(x.shape)"
+                if grad.shape != x.shape
+                else "the gradient is float64 whatever x holds: np.zeros(x.shape, dtype=np.float64)"
+            )
         )
     assert_close(
         grad,
@@ -64,7 +69,9 @@ def check_gradient(
         what="gradient",
         rtol=rtol,
         atol=atol,
-        hint=_diagnose(grad, expected, step * curvature / 2) or hint,
+        hint=_diagnose(grad, expected, step * curvature / 2)
+        or hint
+        or _fallback(grad, expected, x),
     )
 
 
@@ -92,6 +99,25 @@ def _diagnose(grad: np.ndarray, expected: np.ndarray, one_sided_error: np.ndarra
         return "twice the gradient: divide by 2*h, the distance between x + h and x - h"
     if np.any(expected) and near(expected / 2):
         return "half the gradient: divide by 2*h, not 4*h"
+    if np.any(expected) and near(-expected):
+        return "the sign is flipped: (f(x + h) - f(x - h)) / (2*h), the value at x + h first"
+    return None
+
+
+def _fallback(grad: np.ndarray, expected: np.ndarray, x: np.ndarray) -> str | None:
+    """A hint for a gradient no usual mistake explains: nearly right, or wrong on an n-d x."""
+    if np.allclose(grad, expected, rtol=1e-3, atol=1e-6):
+        return (
+            "close, but less accurate than a central difference with the step h: evaluate f "
+            "at exactly old + h and old - h and divide by 2*h (a step much smaller than h, "
+            "such as h**2, drowns the difference in rounding error)"
+        )
+    if x.ndim >= 2:
+        return (
+            f"x has {x.ndim} dimensions: perturb one element at a time, "
+            "for i in np.ndindex(x.shape); with range(len(x)) x[i] is a whole row, and "
+            "old = x[i] is then a view that changes with x, not a saved value"
+        )
     return None
 
 
@@ -133,7 +159,8 @@ def test_quadratic_form_with_a_non_symmetric_matrix(impl, n, seed):
         expected=(A + A.T) @ x,
         curvature=2 * np.diag(A),
         call=f"numerical_gradient(f, x) with f(x) = x @ A @ x, A {(n, n)} not symmetric",
-        hint="d(x^T A x)/dx = (A + A^T) x: perturb one entry of x at a time, by +h and by -h",
+        hint="d(x^T A x)/dx = (A + A^T) x: perturb one entry of x at a time, by +h and by -h, "
+        "and put it back (x[i] = old) before the next: f depends on every entry at once",
     )
 
 
@@ -205,20 +232,6 @@ def test_x_is_restored_bit_for_bit(impl):
         ) from None
 
 
-def test_f_sees_x_itself_through_a_view(impl):
-    x = np.array([[0.5, -1.0, 2.0], [1.5, 0.25, -0.75]])
-    column_view = x.T  # f reads x through this view, made before the call
-    weights = np.array([[1.0, 2.0], [-3.0, 0.5], [4.0, -1.0]])
-    check_gradient(
-        impl,
-        lambda _: np.sum(weights * column_view**2),
-        x,
-        expected=2 * weights.T * x,
-        curvature=2 * weights.T,
-        call="numerical_gradient(f, x) with f reading x through the view x.T made beforehand",
-    )
-
-
 def as_view(values: np.ndarray, kind: str) -> np.ndarray:
     """A view holding ``values`` that is not C-contiguous: x.ravel() of it is a copy."""
     if kind == "strided":
@@ -228,6 +241,24 @@ def as_view(values: np.ndarray, kind: str) -> np.ndarray:
     wider = np.full((*values.shape[:-1], values.shape[-1] + 1), np.nan)
     wider[..., :-1] = values
     return wider[..., :-1]
+
+
+@pytest.mark.parametrize("kind", ["contiguous", "strided", "transposed", "sliced"])
+def test_f_sees_x_itself_through_a_view(impl, kind):
+    # f ignores its argument: only changes made to x itself, in place, reach it
+    values = np.array([[0.5, -1.0, 2.0], [1.5, 0.25, -0.75]])
+    x = values.copy() if kind == "contiguous" else as_view(values, kind)
+    column_view = x.T  # f reads x through this view, made before the call
+    weights = np.array([[1.0, 2.0], [-3.0, 0.5], [4.0, -1.0]])
+    check_gradient(
+        impl,
+        lambda _: np.sum(weights * column_view**2),
+        x,
+        expected=2 * weights.T * values,
+        curvature=2 * weights.T,
+        call=f"numerical_gradient(f, x) with x {kind} and f reading x only through the view "
+        "x.T made beforehand",
+    )
 
 
 @given(

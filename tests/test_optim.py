@@ -176,7 +176,9 @@ def test_updates_in_place_and_keeps_float32(impl, kind: str, settings: dict) -> 
             "likely mistake: params[name] = param - lr * update; write param -= lr * update"
         )
         assert not np.array_equal(array, before[name]), (
-            f"two steps of {description} left params[{name!r}] unchanged"
+            f"two steps of {description} left params[{name!r}] unchanged\n"
+            "likely mistake: param = param - lr * update rebinds a local name; "
+            "param -= lr * update changes the array"
         )
         assert array.dtype == np.float32, (
             f"{description}.step turned the float32 params[{name!r}] into {array.dtype}"
@@ -279,7 +281,7 @@ def test_sgd_weight_decay_is_added_to_the_gradient(impl) -> None:
     call = "SGD(lr=0.5, momentum=0.9, weight_decay=0.1): two steps from w=2 with gradient 0"
     for _ in range(2):
         optimizer.step(params, arrays(w=[0.0]))
-    hint = None
+    hint = "g = grad + weight_decay * p, then v = momentum * v + g, then p -= lr * v"
     if np.isclose(params["w"][0], 2.0):
         hint = "weight decay is ignored"
     elif np.isclose(params["w"][0], 1.805):
@@ -298,16 +300,30 @@ def test_adam_first_step_moves_each_parameter_by_lr(impl) -> None:
     params = {"w": np.ones(4)}
     impl.optim.Adam(lr=0.01).step(params, {"w": grad})
     moved = 1.0 - params["w"]
-    expected = 0.01 * grad / (np.abs(grad) + 1e-8)  # = lr * sign(g), up to eps
-    ratio = moved / expected
-    hints = {
-        (1 - 0.9) / math.sqrt(1 - 0.999): "no bias correction: the first step comes out "
-        "(1 - beta1) / sqrt(1 - beta2) = 3.16 times too large",
-        1 / math.sqrt(1 - 0.999): "m is bias-corrected but v is not",
-        1 - 0.9: "v is bias-corrected but m is not",
-    }
+    lr, eps, size = 0.01, 1e-8, np.abs(grad)
+    expected = lr * grad / (size + eps)  # = lr * sign(g), up to eps
+    # after one step m = (1 - beta1) g = 0.1 g and v = (1 - beta2) g**2 = 0.001 g**2
+    mistakes = [
+        (
+            lr * 0.1 * grad / (math.sqrt(0.001) * size + eps),
+            "no bias correction: the first step comes out (1 - beta1) / sqrt(1 - beta2) = 3.16 "
+            "times too large",
+        ),
+        (lr * grad / (math.sqrt(0.001) * size + eps), "m is bias-corrected but v is not"),
+        (lr * 0.1 * grad / (size + eps), "v is bias-corrected but m is not"),
+        (
+            lr * grad / np.sqrt(grad**2 + eps),
+            "eps inside the square root: it is added to sqrt(v_hat), p -= lr * m_hat / "
+            "(sqrt(v_hat) + eps)",
+        ),
+        (
+            lr * grad / (size + eps / math.sqrt(0.001)),
+            "eps added to sqrt(v) before the bias correction (the paper's 'efficient' form): "
+            "here it is added to sqrt(v_hat), as in PyTorch",
+        ),
+    ]
     hint = next(
-        (text for factor, text in hints.items() if np.allclose(ratio, factor, rtol=1e-3)),
+        (text for predicted, text in mistakes if np.allclose(moved, predicted, rtol=1e-9)),
         "the first Adam step moves each parameter by lr * g / (|g| + eps)",
     )
     assert_close(
@@ -334,8 +350,9 @@ def test_adam_constant_gradient_moves_lr_per_step(impl) -> None:
             rtol=1e-7,
             what="params['w']",
             call=f"Adam(lr=0.05): step {step} from w=0 with a constant gradient",
-            hint="with a constant gradient the bias-corrected m_hat is g and v_hat is "
-            "g**2 at every step (is t counted, from 1?)",
+            hint="with a constant gradient m_hat = g and v_hat = g**2 at every step: count t "
+            "from 1, once per call; keep m and v between steps; m_hat = m / (1 - beta1**t) "
+            "must not change m",
         )
 
 
@@ -363,7 +380,7 @@ def test_adam_weight_decay_is_added_to_the_gradient(impl) -> None:
     # g = 0 + 0.1 * 2 = 0.2: the first step moves w by lr * 0.2 / (0.2 + eps)
     params = arrays(w=[2.0])
     impl.optim.Adam(lr=0.01, weight_decay=0.1).step(params, arrays(w=[0.0]))
-    hint = None
+    hint = "wd * p is added to the gradient, g = grad + wd * p, and g (not grad) feeds m and v"
     if np.isclose(params["w"][0], 1.998):
         hint = "decoupled weight decay (that is AdamW): here wd * p is added to the gradient"
     elif np.isclose(params["w"][0], 2.0):
@@ -455,21 +472,31 @@ def test_state_is_kept_per_parameter_name(impl, kind: str, settings: dict) -> No
     expected = ORACLES[kind](params, grads, **settings)
     optimizer = getattr(impl.optim, kind)(**settings)
     description = describe(kind, settings)
+    call = (
+        f"3 steps of {description} on W (2, 3) and b (3,), the dictionaries listing them in "
+        "a different order at each step"
+    )
+    per_name = "the state (velocity, moments) is kept per parameter name, e.g. self.velocity[name]"
     for step, step_grads in enumerate(grads):
         order = ["W", "b"] if step % 2 == 0 else ["b", "W"]
-        optimizer.step(
-            {name: params[name] for name in order},
-            {name: step_grads[name] for name in reversed(order)},
-        )
+        try:
+            optimizer.step(
+                {name: params[name] for name in order},
+                {name: step_grads[name] for name in reversed(order)},
+            )
+        except ValueError as error:
+            raise AssertionError(
+                f"{call} raised ValueError: {error}\nlikely mistake: {per_name}, "
+                "not shared between parameters nor kept by position"
+            ) from None
     check_against(
         expected,
         params,
         rtol=1e-9,
-        call=f"3 steps of {description} on W (2, 3) and b (3,), the dictionaries "
-        "listing them in a different order at each step",
+        call=call,
         hint="the parameters were not updated in place (param -= ...)"
         if any(np.array_equal(params[name], initial[name]) for name in params)
-        else "the state (velocity, moments) is kept per parameter name, e.g. self.velocity[name]",
+        else per_name,
     )
 
 
