@@ -68,7 +68,7 @@ def short_message(error: BaseException) -> str:
         parts = [short_message(member) for member in grouped]
         return f"{len(parts)} distinct failures:\n" + "\n".join(f"- {part}" for part in parts)
     if isinstance(error, (AssertionError, pytest.fail.Exception, pytest.skip.Exception)):
-        text = str(error) or type(error).__name__
+        text = _without_introspection(str(error)) or type(error).__name__
     else:
         text = f"{type(error).__name__}: {error}"
         frames = traceback.extract_tb(error.__traceback__)
@@ -77,6 +77,16 @@ def short_message(error: BaseException) -> str:
     if isinstance(error, NotImplementedError):
         return text
     return "\n".join([text, *_example_notes(error)]).strip()
+
+
+def _without_introspection(text: str) -> str:
+    """An assertion's own message, without the ``assert ...`` / ``+ where ...`` lines that
+    pytest appends to it: the message says what was expected, the rest is noise to a learner."""
+    lines = text.splitlines()
+    for index, line in enumerate(lines):
+        if index > 0 and line.startswith("assert "):
+            return "\n".join(lines[:index]).rstrip()
+    return text
 
 
 def _example_notes(error: BaseException) -> list[str]:

@@ -443,3 +443,13 @@ def test_noncontiguous_keeps_values_dtype_and_input(shape, dtype):
     assert x.size < 2 or not view.flags.c_contiguous
     view[...] = 0
     np.testing.assert_array_equal(x, before)
+
+
+def test_a_single_element_shows_no_constant_factor_pattern():
+    """Any two numbers have a ratio: "k times the expected one" on one element misleads."""
+    with pytest.raises(AssertionError) as single:
+        assert_close(np.array([0.3]), np.array([0.7]), call="f(x)")
+    assert "times the expected" not in str(single.value)
+    with pytest.raises(AssertionError) as several:
+        assert_close(np.array([0.3, 0.6]), np.array([0.1, 0.2]), call="f(x)")
+    assert "3 times the expected" in str(several.value)
