@@ -740,6 +740,32 @@ def minibatches(n: int, batch_size: int, rng: np.random.Generator) -> Iterator[n
     return (order[start : start + batch_size] for start in range(0, n, batch_size))
 
 
+def random_shift(images: np.ndarray, max_shift: int, rng: np.random.Generator) -> np.ndarray:
+    """Each image moved by its own random offset of at most ``max_shift`` pixels per axis.
+
+    Data augmentation: a digit moved by a pixel or two is the same digit, so training on shifted
+    copies (new offsets every epoch) teaches the network that position does not matter and
+    curbs overfitting. ``images`` is ``(N, C, H, W)``; the offsets ``dy, dx`` are drawn
+    uniformly from ``-max_shift..max_shift``; the pixels that enter at the border repeat the
+    edge, which in MNIST is background. Returns a new array of the shape and dtype of
+    ``images``, which is left as it is.
+
+    Vectorized: pad by ``max_shift``, view every ``H x W`` window of the padded images
+    (``sliding_window_view``), and pick one window per image with fancy indexing.
+    """
+    if images.ndim != 4:
+        raise ValueError(f"images must be (N, C, H, W), got shape {images.shape}")
+    if not isinstance(max_shift, (int, np.integer)) or max_shift < 0:
+        raise ValueError(f"max_shift must be an integer >= 0, got {max_shift!r}")
+    n, _, height, width = images.shape
+    margin = ((0, 0), (0, 0), (max_shift, max_shift), (max_shift, max_shift))
+    padded = np.pad(images, margin, mode="edge")
+    windows = np.lib.stride_tricks.sliding_window_view(padded, (height, width), axis=(2, 3))
+    dy = rng.integers(0, 2 * max_shift + 1, size=n)
+    dx = rng.integers(0, 2 * max_shift + 1, size=n)
+    return windows[np.arange(n), :, dy, dx]  # (N, C, H, W)
+
+
 # --------------------------------------------------------------------------------------------
 # python -m reference.data
 # --------------------------------------------------------------------------------------------

@@ -73,9 +73,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers", "exercise(id): the test judges the exercise with this id"
-    )
+    config.addinivalue_line("markers", "exercise(id): the test judges the exercise with this id")
     grading = os.environ.get("CI") or config.getoption("--impl") == "exercises"
     settings.load_profile("ci" if grading else "dev")
     _install_implementation(config.getoption("--impl"), config.getoption("--impl-dir"))

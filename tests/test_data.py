@@ -726,3 +726,61 @@ def test_command_line_when_every_source_fails(tmp_path: Path, capsys: pytest.Cap
     assert out == ""
     assert err.startswith("error: could not load MNIST; every source failed:")
     assert "set MNIST_DIR" in err
+
+
+# --------------------------------------------------------------------------------------------
+# random_shift: data augmentation
+# --------------------------------------------------------------------------------------------
+
+
+def _shifted(image: np.ndarray, dy: int, dx: int) -> np.ndarray:
+    """``image`` (C, H, W) moved down by dy and right by dx, edges repeated: a loop oracle."""
+    _, height, width = image.shape
+    out = np.empty_like(image)
+    for i in range(height):
+        for j in range(width):
+            source_i = min(max(i - dy, 0), height - 1)
+            source_j = min(max(j - dx, 0), width - 1)
+            out[:, i, j] = image[:, source_i, source_j]
+    return out
+
+
+def test_random_shift_moves_each_image_by_its_own_offset_within_the_bound() -> None:
+    rng = np.random.default_rng(0)
+    images = rng.standard_normal((12, 2, 5, 6)).astype(np.float32)
+    before = images.copy()
+    shifted = data.random_shift(images, 2, np.random.default_rng(1))
+    assert shifted.shape == images.shape and shifted.dtype == images.dtype
+    np.testing.assert_array_equal(images, before)
+    offsets = set()
+    for image, result in zip(images, shifted, strict=True):
+        matches = [
+            (dy, dx)
+            for dy in range(-2, 3)
+            for dx in range(-2, 3)
+            if np.array_equal(result, _shifted(image, dy, dx))
+        ]
+        assert matches, "a shifted image is no shift of at most 2 pixels of its original"
+        offsets.add(matches[0])
+    assert len(offsets) > 1, "every image got the same offset"
+
+
+def test_random_shift_is_reproducible_and_zero_is_identity() -> None:
+    images = np.random.default_rng(0).standard_normal((4, 1, 6, 6))
+    first = data.random_shift(images, 1, np.random.default_rng(5))
+    again = data.random_shift(images, 1, np.random.default_rng(5))
+    np.testing.assert_array_equal(first, again)
+    np.testing.assert_array_equal(data.random_shift(images, 0, np.random.default_rng(5)), images)
+
+
+@pytest.mark.parametrize(
+    ("shape", "max_shift", "message"),
+    [
+        ((4, 6, 6), 1, "(N, C, H, W)"),
+        ((2, 1, 6, 6), -1, "max_shift"),
+        ((2, 1, 6, 6), 1.5, "max_shift"),
+    ],
+)
+def test_random_shift_rejects_bad_arguments(shape, max_shift, message) -> None:
+    with pytest.raises(ValueError, match=re.escape(message)):
+        data.random_shift(np.zeros(shape), max_shift, np.random.default_rng(0))

@@ -158,9 +158,7 @@ def test_grader_reports_planted_mistake(mutant: Mutant, tmp_path: Path) -> None:
         timeout=300,
     )
     report = result.stdout + result.stderr
-    assert "0 of 1 exercises done" in report, (
-        f"planted mistake not caught: {mutant.name}\n{report}"
-    )
+    assert "0 of 1 exercises done" in report, f"planted mistake not caught: {mutant.name}\n{report}"
     assert mutant.expected_in_report in report, (
         f"the grader caught {mutant.name!r} but its report does not say "
         f"{mutant.expected_in_report!r}:\n{report}"

@@ -1,0 +1,1 @@
+"""Benchmarks of the reference library (``python -m benchmarks.bench``, ``nox -s bench``)."""

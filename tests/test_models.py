@@ -1,0 +1,205 @@
+"""Capstones: the networks of ``models.py``, trained on MNIST, judged by their test accuracy.
+
+Everything under test is the implementation's own (``--impl``): its builders, its layers, its
+``training.train_epoch`` and its ``SoftmaxCrossEntropy``. The accuracy itself is counted here
+(the argmax of the model's logits against the labels), so a wrong ``evaluate`` cannot pass a
+capstone. Each run is seeded: the same implementation always gets the same accuracy.
+
+Before training, a speed guard times one forward and backward pass on a batch: when the
+projected epoch would exceed ``EPOCH_BUDGET_SECONDS``, the test fails at once and names the
+slow layer instead of hanging for hours. The accuracy reached is printed (visible in the
+terminal, even when pytest captures output) and repeated in any failure message.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+import pytest
+
+from reference.data import MNISTNotFoundError, load_dataset
+
+MNIST_MLP = pytest.mark.exercise("mnist_mlp")
+LENET5 = pytest.mark.exercise("lenet5")
+
+SEED = 0
+MAX_EPOCHS = {"two_layer_net": 3, "mlp": 3, "lenet5": 10}
+EPOCH_BUDGET_SECONDS = 600.0
+EVALUATION_BATCH = 1000
+THRESHOLDS = {"two_layer_net": 0.90, "mlp": 0.975, "lenet5": 0.988}
+INPUT_SHAPES = {"two_layer_net": (784,), "mlp": (784,), "lenet5": (1, 28, 28)}
+
+
+@pytest.fixture(scope="module")
+def mnist() -> Any:
+    """MNIST, loaded once for this file (from the cache after the first download)."""
+    try:
+        return load_dataset()
+    except MNISTNotFoundError as error:
+        pytest.fail(f"the capstones need MNIST, which could not be loaded:\n{error}", pytrace=False)
+
+
+def build(impl: Any, name: str) -> Any:
+    """``impl.models.<name>(default_rng(SEED))``, with the recipe's settings checked."""
+    recipe = getattr(impl.models, name)(np.random.default_rng(SEED))
+    call = f"models.{name}(np.random.default_rng({SEED}))"
+    for field in ("model", "optimizer", "epochs", "batch_size", "input_shape"):
+        assert hasattr(recipe, field), f"{call} returned {recipe!r}: a Recipe has no {field!r}"
+    most = MAX_EPOCHS[name]
+    assert isinstance(recipe.epochs, int) and 1 <= recipe.epochs <= most, (
+        f"{call}: epochs={recipe.epochs!r}, expected an int from 1 to {most}: the "
+        f"capstone bounds the training time; reach the threshold within {most} epochs"
+    )
+    assert isinstance(recipe.batch_size, int) and recipe.batch_size >= 1, (
+        f"{call}: batch_size={recipe.batch_size!r}, expected a positive int"
+    )
+    assert tuple(recipe.input_shape) == INPUT_SHAPES[name], (
+        f"{call}: input_shape={recipe.input_shape!r}, expected {INPUT_SHAPES[name]} "
+        f"({'the image flattened, for Linear' if name != 'lenet5' else 'channels first'})"
+    )
+    return recipe
+
+
+def as_inputs(images: np.ndarray, recipe: Any) -> np.ndarray:
+    return images.reshape(len(images), *recipe.input_shape)
+
+
+def layers_of(model: Any) -> list[Any]:
+    return list(getattr(model, "layers", []))
+
+
+def time_layers(model: Any, x: np.ndarray) -> list[tuple[str, float, float]]:
+    """(layer, forward seconds, backward seconds) for each layer, on the batch ``x``."""
+    timings = []
+    outputs = []
+    for index, layer in enumerate(layers_of(model)):
+        start = time.perf_counter()
+        x = layer.forward(x)
+        timings.append([f"({index}) {layer!r}", time.perf_counter() - start, 0.0])
+        outputs.append(x)
+    dout = np.ones_like(x)
+    for index in reversed(range(len(outputs))):
+        start = time.perf_counter()
+        dout = layers_of(model)[index].backward(dout)
+        timings[index][2] = time.perf_counter() - start
+    return [tuple(timing) for timing in timings]
+
+
+def guard_speed(impl: Any, name: str, recipe: Any, mnist: Any) -> None:
+    """Fail at once, naming the slow layer, when an epoch would exceed the budget."""
+    x = as_inputs(mnist.x_train[: recipe.batch_size], recipe)
+    y = mnist.y_train[: recipe.batch_size]
+    loss_fn = impl.losses.SoftmaxCrossEntropy()
+    start = time.perf_counter()
+    loss_fn.forward(recipe.model.forward(x), y)
+    recipe.model.backward(loss_fn.backward())
+    seconds = time.perf_counter() - start
+    batches = -(-len(mnist.x_train) // recipe.batch_size)
+    projected = seconds * batches
+    if projected <= EPOCH_BUDGET_SECONDS:
+        return
+    timings = time_layers(recipe.model, x)
+    lines = [f"    {layer:<44} forward {f:8.3f} s   backward {b:8.3f} s" for layer, f, b in timings]
+    slowest = max(timings, key=lambda timing: timing[1] + timing[2])[0] if timings else "?"
+    pytest.fail(
+        f"{name}: one forward + backward pass on a batch of {recipe.batch_size} took "
+        f"{seconds:.2f} s, so one epoch of {batches} batches would take about "
+        f"{projected / 60:.0f} min (budget: {EPOCH_BUDGET_SECONDS / 60:.0f} min per epoch).\n"
+        f"  Time per layer on that batch:\n" + "\n".join(lines) + "\n"
+        f"  The slowest is {slowest}. The usual cause is a Python loop over samples or over "
+        f"output positions: vectorize it (im2col or numpy.lib.stride_tricks."
+        f"sliding_window_view, then one matrix product; the conv exercise), and check that "
+        f"the batch size is not tiny.",
+        pytrace=False,
+    )
+
+
+def accuracy_on(model: Any, x: np.ndarray, y: np.ndarray) -> float:
+    """The fraction of ``x`` whose largest logit is the label (evaluation mode, big batches)."""
+    model.eval()
+    correct = 0
+    for start in range(0, len(x), EVALUATION_BATCH):
+        logits = np.asarray(model.forward(x[start : start + EVALUATION_BATCH]))
+        correct += int((logits.argmax(axis=1) == y[start : start + EVALUATION_BATCH]).sum())
+    model.train()
+    return correct / len(x)
+
+
+def run_capstone(impl: Any, name: str, mnist: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    """Train ``name``'s recipe on the 50k training images, then judge it on the 10k test set."""
+    recipe = build(impl, name)
+    guard_speed(impl, name, recipe, mnist)
+    order_rng = np.random.default_rng(SEED)
+    start = time.perf_counter()
+    train_losses = []
+    for _ in range(recipe.epochs):
+        metrics = impl.models.fit_epoch(recipe, mnist.x_train, mnist.y_train, order_rng)
+        train_losses.append(f"{float(metrics.loss):.4f}")
+    accuracy = accuracy_on(recipe.model, as_inputs(mnist.x_test, recipe), mnist.y_test)
+    seconds = time.perf_counter() - start
+    threshold = THRESHOLDS[name]
+    report = (
+        f"{name}: test accuracy {100 * accuracy:.2f}% after {recipe.epochs} epoch(s) "
+        f"(threshold {100 * threshold:.1f}%; training loss per epoch {', '.join(train_losses)}; "
+        f"{seconds:.0f} s)"
+    )
+    with capsys.disabled():
+        print(f"\n[capstone] {report}")
+    assert accuracy >= threshold, (
+        f"{report}.\n  Below the threshold. Usual causes: a learning rate off by 10x (look at "
+        f"the training loss: stuck near 2.30 = log(10) means nothing is learned, nan means it "
+        f"diverged), weights initialized with the wrong scale, a ReLU after the last layer, "
+        f"too few epochs or too small a network."
+    )
+
+
+@MNIST_MLP
+def test_two_layer_net_reaches_90_percent(impl, mnist, capsys):
+    run_capstone(impl, "two_layer_net", mnist, capsys)
+
+
+@MNIST_MLP
+def test_mlp_reaches_97_5_percent_within_3_epochs(impl, mnist, capsys):
+    run_capstone(impl, "mlp", mnist, capsys)
+
+
+@LENET5
+def test_lenet5_keeps_activations_and_gradients_of_order_one(impl, mnist):
+    """At initialization, every layer's output and input gradient has a standard deviation
+    within a bounded factor of one: the point of He initialization."""
+    recipe = build(impl, "lenet5")
+    layers = layers_of(recipe.model)
+    assert len(layers) >= 5, (
+        f"models.lenet5(...).model has {len(layers)} layers in .layers, expected the 12 of "
+        f"LeNet-5 (conv, ReLU, pool, conv, ReLU, pool, flatten, 3 Linear with 2 ReLU)"
+    )
+    x = mnist.x_train[:256]
+    problems = []
+    for layer in layers:
+        x = layer.forward(x)
+        std = float(np.std(x))
+        if not 0.1 <= std <= 10.0:
+            problems.append(f"output of {layer!r}: std {std:.3g}, expected within [0.1, 10]")
+    dout = np.random.default_rng(SEED).standard_normal(x.shape).astype(x.dtype)
+    for layer in reversed(layers):
+        dout = layer.backward(dout)
+        std = float(np.std(dout))
+        if not 1e-2 <= std <= 1e2:
+            problems.append(
+                f"gradient w.r.t. the input of {layer!r}: std {std:.3g} for an upstream "
+                f"gradient of std 1 at the logits, expected within [0.01, 100]"
+            )
+    assert not problems, (
+        "models.lenet5(np.random.default_rng(0)) on 256 MNIST images:\n  "
+        + "\n  ".join(problems)
+        + "\n  Usual mistake: weights not scaled by their fan-in (he_normal with fan_in = "
+        "in_channels * kh * kw for a convolution, in_features for a Linear): activations then "
+        "grow or shrink by a constant factor at every layer."
+    )
+
+
+@LENET5
+def test_lenet5_reaches_98_8_percent_within_10_epochs(impl, mnist, capsys):
+    run_capstone(impl, "lenet5", mnist, capsys)
