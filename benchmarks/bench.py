@@ -5,8 +5,9 @@
     python -m benchmarks.bench [--networks mlp lenet5] [--repeats 5] [--batches 50]
                                [--batch-size N] [--no-torch]
 
-What is measured, for each network (the recipes of ``reference.models``: MLP 784-256-128-10,
-LeNet-5) and each framework (the numpy reference; PyTorch when ``import torch`` works):
+What is measured, for each network (the recipes of ``reference.models``: the MLP and
+LeNet-5) and each framework (the numpy reference; PyTorch when ``import torch`` works, with a
+twin translated layer by layer from the reference model):
 
 - **throughput**: training steps (forward, softmax cross-entropy, backward, optimizer step) on
   ``--batches`` mini-batches of the recipe's size, timed ``--repeats`` times after a few
@@ -46,9 +47,14 @@ from collections.abc import Callable, Sequence  # noqa: E402
 
 import numpy as np  # noqa: E402
 
+from reference.activations import ReLU  # noqa: E402
+from reference.conv import Conv2d  # noqa: E402
+from reference.linear import Linear  # noqa: E402
 from reference.losses import SoftmaxCrossEntropy  # noqa: E402
 from reference.models import NETWORKS, Recipe  # noqa: E402
+from reference.network import Sequential  # noqa: E402
 from reference.optim import SGD, Adam  # noqa: E402
+from reference.pool import Flatten, MaxPool2d  # noqa: E402
 
 EPOCH_EXAMPLES = 50_000
 WARMUP_STEPS = 3
@@ -70,13 +76,13 @@ def reference_step(recipe: Recipe) -> Step:
     return step
 
 
-def torch_step(recipe: Recipe, network: str) -> Step:
+def torch_step(recipe: Recipe) -> Step:
     """The same network, loss and optimizer in PyTorch, on one thread."""
     import torch
 
     torch.set_num_threads(1)
     torch.manual_seed(0)
-    model = torch_model(torch.nn, network)
+    model = torch_model(torch.nn, recipe.model)
     optimizer = torch_optimizer(torch.optim, recipe.optimizer, model.parameters())
     loss_fn = torch.nn.CrossEntropyLoss()
 
@@ -89,30 +95,31 @@ def torch_step(recipe: Recipe, network: str) -> Step:
     return step
 
 
-def torch_model(nn, network: str):
-    """The PyTorch twin of ``reference.models.<network>`` (same layers and sizes)."""
-    if network == "two_layer_net":
-        return nn.Sequential(nn.Linear(784, 10), nn.ReLU(), nn.Linear(10, 10))
-    if network == "mlp":
-        return nn.Sequential(
-            nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(), nn.Linear(128, 10)
-        )
-    if network == "lenet5":
-        return nn.Sequential(
-            nn.Conv2d(1, 6, 5, padding=2),
-            nn.ReLU(),
-            nn.MaxPool2d(2),
-            nn.Conv2d(6, 16, 5),
-            nn.ReLU(),
-            nn.MaxPool2d(2),
-            nn.Flatten(),
-            nn.Linear(400, 120),
-            nn.ReLU(),
-            nn.Linear(120, 84),
-            nn.ReLU(),
-            nn.Linear(84, 10),
-        )
-    raise ValueError(f"no PyTorch twin for network {network!r}")
+def torch_model(nn, model: Sequential):
+    """The PyTorch twin of a reference model, translated layer by layer (same sizes)."""
+    twins = []
+    for layer in model:
+        if isinstance(layer, Linear):
+            twins.append(nn.Linear(layer.in_features, layer.out_features))
+        elif isinstance(layer, Conv2d):
+            twins.append(
+                nn.Conv2d(
+                    layer.in_channels,
+                    layer.out_channels,
+                    layer.kernel_size,
+                    stride=layer.stride,
+                    padding=layer.padding,
+                )
+            )
+        elif isinstance(layer, MaxPool2d):
+            twins.append(nn.MaxPool2d(layer.kernel_size, layer.stride))
+        elif isinstance(layer, ReLU):
+            twins.append(nn.ReLU())
+        elif isinstance(layer, Flatten):
+            twins.append(nn.Flatten())
+        else:
+            raise TypeError(f"no PyTorch twin for the layer {layer!r}")
+    return nn.Sequential(*twins)
 
 
 def torch_optimizer(optim, optimizer: SGD | Adam, parameters):
@@ -155,7 +162,7 @@ def measure(framework: str, network: str, *, batches: int, repeats: int, batch_s
     batch_size = batch_size or recipe.batch_size
     images = rng.standard_normal((batches, batch_size, *recipe.input_shape), dtype=np.float32)
     labels = rng.integers(0, 10, size=(batches, batch_size), dtype=np.int64)
-    step = reference_step(recipe) if framework == "reference" else torch_step(recipe, network)
+    step = reference_step(recipe) if framework == "reference" else torch_step(recipe)
     rss_before = peak_rss_bytes()
     for index in range(WARMUP_STEPS):
         step(images[index % batches], labels[index % batches])

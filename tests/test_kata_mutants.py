@@ -163,3 +163,27 @@ def test_grader_reports_planted_mistake(mutant: Mutant, tmp_path: Path) -> None:
         f"the grader caught {mutant.name!r} but its report does not say "
         f"{mutant.expected_in_report!r}:\n{report}"
     )
+
+
+def test_copying_the_reference_into_a_stub_file_turns_exactly_that_row_to_done(
+    tmp_path: Path,
+) -> None:
+    """The control of the cases above: the same grading marks the unplanted module done."""
+    subprocess.run(
+        [sys.executable, "-m", "kata.generate", "--stubs-to", str(tmp_path)],
+        cwd=REPOSITORY,
+        check=True,
+        capture_output=True,
+    )
+    shutil.copy(REPOSITORY / "reference" / "linear.py", tmp_path / "exercises" / "linear.py")
+    result = subprocess.run(
+        [sys.executable, "-m", "kata.grade", "linear", "activations", "--impl-dir", str(tmp_path)],
+        cwd=REPOSITORY,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    rows = {line.split()[0]: line for line in result.stdout.splitlines() if line[:1].isalpha()}
+    assert "done" in rows.get("linear", "").split(), result.stdout
+    assert "not started" in rows.get("activations", ""), result.stdout
+    assert "1 of 2 exercises done" in result.stdout, result.stdout

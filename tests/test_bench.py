@@ -1,0 +1,60 @@
+"""The benchmark (``nox -s bench``): its PyTorch twin mirrors the reference, and it runs.
+
+No figure is asserted: timings on shared machines are noise. These tests check that the
+comparison compares the same network and that the command prints its table.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from benchmarks.bench import torch_model
+from reference.models import NETWORKS
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+
+
+def _recording_nn() -> SimpleNamespace:
+    """A stand-in for ``torch.nn`` whose layers are tuples (name, args, kwargs)."""
+
+    def layer(name: str):
+        return lambda *args, **kwargs: (name, args, kwargs)
+
+    names = ("Linear", "Conv2d", "MaxPool2d", "ReLU", "Flatten")
+    return SimpleNamespace(**{name: layer(name) for name in names}, Sequential=lambda *ls: ls)
+
+
+@pytest.mark.parametrize("network", sorted(NETWORKS))
+def test_the_torch_twin_has_the_reference_layers_and_sizes(network: str) -> None:
+    recipe = NETWORKS[network](np.random.default_rng(0))
+    twin = torch_model(_recording_nn(), recipe.model)
+    assert [name for name, _, _ in twin] == [type(layer).__name__ for layer in recipe.model]
+    twin_weights = [args[:2] for name, args, _ in twin if name in ("Linear", "Conv2d")]
+    reference_weights = [
+        (layer.params["W"].shape[0], layer.params["W"].shape[1])
+        if type(layer).__name__ == "Linear"
+        else (layer.in_channels, layer.out_channels)
+        for layer in recipe.model
+        if layer.params
+    ]
+    assert twin_weights == reference_weights
+
+
+def test_the_benchmark_prints_its_table() -> None:
+    command = ["-m", "benchmarks.bench", "--networks", "two_layer_net", "--no-torch"]
+    result = subprocess.run(
+        [sys.executable, *command, "--repeats", "1", "--batches", "2"],
+        cwd=REPOSITORY,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    assert "| two_layer_net | reference |" in result.stdout
+    assert "ex/s" in result.stdout
