@@ -80,7 +80,7 @@ def train_epoch(
     *,
     batch_size: int,
     rng: np.random.Generator,
-    on_batch: Callable[[int, float], None] | None = None,
+    on_batch: Callable[[int, float, int], None] | None = None,
 ) -> Metrics:
     """Train ``model`` for one epoch over ``(x, y)``; return the epoch's mean loss and accuracy.
 
@@ -92,8 +92,9 @@ def train_epoch(
        it, ``order[start:start + batch_size]``; the last one is smaller when ``batch_size``
        does not divide ``len(x)``, and it is *kept*: every example is seen once per epoch.
     3. For each batch: forward, loss, backward of ``loss_fn.backward()`` through the model,
-       ``optimizer.step(model.params, model.grads)``, then ``on_batch(len(batch), loss)`` if
-       ``on_batch`` is given (a progress bar's hook).
+       ``optimizer.step(model.params, model.grads)``, then, if ``on_batch`` is given (a
+       progress bar's hook), ``on_batch(len(batch), loss, correct)`` with ``correct`` the
+       number of examples of the batch whose highest output is their label.
     4. Return ``Metrics(loss, accuracy)`` as Python floats:
 
        - ``loss``: the mean loss per *example* over the epoch. ``loss_fn`` returns the mean
@@ -119,7 +120,7 @@ def train_epoch(
         y: the integer labels, shape ``(N,)``.
         batch_size: the examples per step (a positive int).
         rng: the generator of the permutation.
-        on_batch: called as ``on_batch(batch_len, batch_loss)`` after each step.
+        on_batch: called as ``on_batch(batch_len, batch_loss, batch_correct)`` after each step.
     """
     raise NotImplementedError("training: implement train_epoch in exercises/training.py")
 

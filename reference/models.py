@@ -75,7 +75,7 @@ def fit_epoch(
     labels: np.ndarray,
     rng: np.random.Generator,
     *,
-    on_batch: Callable[[int, float], None] | None = None,
+    on_batch: Callable[[int, float, int], None] | None = None,
 ) -> Metrics:
     """One epoch of ``recipe`` on ``images`` ``(N, 1, 28, 28)``: the trainer's whole step.
 

@@ -197,20 +197,20 @@ def train(
     return results
 
 
-def progress_callback(bar: ProgressBar) -> Callable[[int, float], None]:
-    """``train_epoch``'s ``on_batch(batch_len, batch_loss)`` hook, feeding the progress bar.
-
-    It keeps the running mean loss per example (each batch weighted by its size).
-    """
-    batches = examples = 0
+def progress_callback(bar: ProgressBar) -> Callable[[int, float, int], None]:
+    """``train_epoch``'s ``on_batch(batch_len, batch_loss, batch_correct)`` hook, feeding the
+    progress bar the running mean loss per example (each batch weighted by its size) and the
+    running accuracy."""
+    batches = examples = correct = 0
     loss_sum = 0.0
 
-    def on_batch(batch_len: int, batch_loss: float) -> None:
-        nonlocal batches, examples, loss_sum
+    def on_batch(batch_len: int, batch_loss: float, batch_correct: int) -> None:
+        nonlocal batches, examples, correct, loss_sum
         batches += 1
         examples += batch_len
+        correct += batch_correct
         loss_sum += batch_loss * batch_len
-        bar.update(batches, examples, loss_sum / examples)
+        bar.update(batches, examples, loss_sum / examples, correct / examples)
 
     return on_batch
 

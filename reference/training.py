@@ -78,7 +78,7 @@ def train_epoch(
     *,
     batch_size: int,
     rng: np.random.Generator,
-    on_batch: Callable[[int, float], None] | None = None,
+    on_batch: Callable[[int, float, int], None] | None = None,
 ) -> Metrics:
     """Train ``model`` for one epoch over ``(x, y)``; return the epoch's mean loss and accuracy.
 
@@ -90,8 +90,9 @@ def train_epoch(
        it, ``order[start:start + batch_size]``; the last one is smaller when ``batch_size``
        does not divide ``len(x)``, and it is *kept*: every example is seen once per epoch.
     3. For each batch: forward, loss, backward of ``loss_fn.backward()`` through the model,
-       ``optimizer.step(model.params, model.grads)``, then ``on_batch(len(batch), loss)`` if
-       ``on_batch`` is given (a progress bar's hook).
+       ``optimizer.step(model.params, model.grads)``, then, if ``on_batch`` is given (a
+       progress bar's hook), ``on_batch(len(batch), loss, correct)`` with ``correct`` the
+       number of examples of the batch whose highest output is their label.
     4. Return ``Metrics(loss, accuracy)`` as Python floats:
 
        - ``loss``: the mean loss per *example* over the epoch. ``loss_fn`` returns the mean
@@ -117,7 +118,7 @@ def train_epoch(
         y: the integer labels, shape ``(N,)``.
         batch_size: the examples per step (a positive int).
         rng: the generator of the permutation.
-        on_batch: called as ``on_batch(batch_len, batch_loss)`` after each step.
+        on_batch: called as ``on_batch(batch_len, batch_loss, batch_correct)`` after each step.
     """
     # BEGIN SOLUTION
     check_dataset(x, y, batch_size)
@@ -131,10 +132,11 @@ def train_epoch(
         loss = loss_fn.forward(out, y[batch])
         model.backward(loss_fn.backward())
         optimizer.step(model.params, model.grads)
+        batch_correct = int(np.sum(out.argmax(axis=1) == y[batch]))
         total_loss += loss * len(batch)
-        correct += int(np.sum(out.argmax(axis=1) == y[batch]))
+        correct += batch_correct
         if on_batch is not None:
-            on_batch(len(batch), loss)
+            on_batch(len(batch), loss, batch_correct)
     return Metrics(loss=float(total_loss / len(x)), accuracy=correct / len(x))
     # END SOLUTION
 

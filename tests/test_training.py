@@ -105,11 +105,11 @@ class Setup:
         self.model = TableModel(self.table, self.log)
         self.loss = PickLoss(self.log)
         self.optimizer = SpyOptimizer(self.log)
-        self.reports: list[tuple[int, float]] = []
+        self.reports: list[tuple[int, float, int]] = []
 
-    def on_batch(self, batch_len: int, loss: float) -> None:
+    def on_batch(self, batch_len: int, loss: float, correct: int) -> None:
         self.log.append(("on_batch", batch_len))
-        self.reports.append((batch_len, loss))
+        self.reports.append((batch_len, loss, correct))
 
     def train(self, impl, *, batch_size: int, seed: int = 0, rng=None, on_batch=True):
         return impl.training.train_epoch(
@@ -329,16 +329,16 @@ def test_the_accuracy_counts_every_example(impl, batch_size: int) -> None:
     )
 
 
-def test_on_batch_reports_each_batch_size_and_loss(impl) -> None:
+def test_on_batch_reports_each_batch_size_loss_and_correct_count(impl) -> None:
     setup = Setup(11)
     setup.train(impl, batch_size=4)
     expected = [
-        (len(batch), value)
+        (len(batch), value, int(np.sum(setup.table[batch].argmax(axis=1) == setup.y[batch])))
         for batch, value in zip(setup.model.batches, setup.loss.values, strict=True)
     ]
     assert setup.reports == expected, (
         f"{train_call(setup, 4)} called on_batch with {setup.reports}, expected "
-        f"on_batch(len(batch), batch_loss) after each step: {expected}"
+        f"on_batch(len(batch), batch_loss, batch_correct) after each step: {expected}"
     )
 
 
