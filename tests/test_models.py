@@ -6,9 +6,10 @@ Everything under test is the implementation's own (``--impl``): its builders, it
 capstone. Each run is seeded: the same implementation always gets the same accuracy.
 
 Before training, a speed guard times one forward and backward pass on a batch: when the
-projected epoch would exceed ``EPOCH_BUDGET_SECONDS``, the test fails at once and names the
-slow layer instead of hanging for hours. The accuracy reached is printed (visible in the
-terminal, even when pytest captures output) and repeated in any failure message.
+projected training (every epoch of the recipe) would exceed ``TRAINING_BUDGET_SECONDS``, the
+test fails at once and names the slow layer instead of hanging for hours. The accuracy reached
+is printed (visible in the terminal, even when pytest captures output) and repeated in any
+failure message.
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ MNIST_MLP = pytest.mark.exercise("mnist_mlp")
 LENET5 = pytest.mark.exercise("lenet5")
 
 SEED = 0
-MAX_EPOCHS = {"two_layer_net": 3, "mlp": 3, "lenet5": 10}
-EPOCH_BUDGET_SECONDS = 600.0
+MAX_EPOCHS = {"two_layer_net": 3, "mlp": 3, "lenet5": 15}
+TRAINING_BUDGET_SECONDS = 20 * 60.0
 EVALUATION_BATCH = 1000
 THRESHOLDS = {"two_layer_net": 0.90, "mlp": 0.975, "lenet5": 0.988}
 INPUT_SHAPES = {"two_layer_net": (784,), "mlp": (784,), "lenet5": (1, 28, 28)}
@@ -97,16 +98,17 @@ def guard_speed(impl: Any, name: str, recipe: Any, mnist: Any) -> None:
     recipe.model.backward(loss_fn.backward())
     seconds = time.perf_counter() - start
     batches = -(-len(mnist.x_train) // recipe.batch_size)
-    projected = seconds * batches
-    if projected <= EPOCH_BUDGET_SECONDS:
+    projected = seconds * batches * recipe.epochs
+    if projected <= TRAINING_BUDGET_SECONDS:
         return
     timings = time_layers(recipe.model, x)
     lines = [f"    {layer:<44} forward {f:8.3f} s   backward {b:8.3f} s" for layer, f, b in timings]
     slowest = max(timings, key=lambda timing: timing[1] + timing[2])[0] if timings else "?"
     pytest.fail(
         f"{name}: one forward + backward pass on a batch of {recipe.batch_size} took "
-        f"{seconds:.2f} s, so one epoch of {batches} batches would take about "
-        f"{projected / 60:.0f} min (budget: {EPOCH_BUDGET_SECONDS / 60:.0f} min per epoch).\n"
+        f"{seconds:.2f} s, so {recipe.epochs} epoch(s) of {batches} batches would take about "
+        f"{projected / 60:.0f} min (budget: {TRAINING_BUDGET_SECONDS / 60:.0f} min; the "
+        f"reference trains LeNet-5 in about 1.5 min).\n"
         f"  Time per layer on that batch:\n" + "\n".join(lines) + "\n"
         f"  The slowest is {slowest}. The usual cause is a Python loop over samples or over "
         f"output positions: vectorize it (im2col or numpy.lib.stride_tricks."
@@ -201,5 +203,5 @@ def test_lenet5_keeps_activations_and_gradients_of_order_one(impl, mnist):
 
 
 @LENET5
-def test_lenet5_reaches_98_8_percent_within_10_epochs(impl, mnist, capsys):
+def test_lenet5_reaches_98_8_percent_within_15_epochs(impl, mnist, capsys):
     run_capstone(impl, "lenet5", mnist, capsys)
