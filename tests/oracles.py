@@ -1,7 +1,8 @@
-"""Trusted helpers shared by the judges of the convolution and pooling exercises.
+"""Trusted helpers shared by several judges: oracles, mistake finders, a probe for loops.
 
 Oracles compute, one index at a time and in float64, what a layer must return: slow, obviously
-right, and independent of the code under test (they never call it). The probe
+right, and independent of the code under test (they never call it). :func:`matching_mistake`
+and :func:`diagnose_conv_output` tell which usual mistake explains a wrong result. The probe
 :func:`python_line_events` counts how much Python the code under test runs, to tell a
 vectorized implementation from one with a Python loop over samples or output positions
 without timing anything.
@@ -17,6 +18,19 @@ from pathlib import Path
 from types import FrameType
 
 import numpy as np
+
+
+def matching_mistake(got: object, mistakes: list[tuple[np.ndarray, str]]) -> str | None:
+    """The description of the first mistake whose predicted result is what came back.
+
+    ``mistakes`` pairs what a mistaken implementation would return (computed by the test) with
+    the words that name that mistake; None when no prediction matches ``got``.
+    """
+    got = np.asarray(got)
+    for predicted, mistake in mistakes:
+        if got.shape == predicted.shape and np.allclose(got, predicted, rtol=1e-6, atol=1e-9):
+            return mistake
+    return None
 
 
 def output_size(size: int, kernel: int, stride: int, padding: int) -> int:

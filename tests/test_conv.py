@@ -1,10 +1,11 @@
 """Judge of the conv exercise: im2col, col2im and the vectorized Conv2d.
 
 The oracles (``tests.oracles``: loops over every index) never call the code under test, and none
-of these tests needs the conv_naive exercise done (only its given constructor). The last test
-checks the rule of speed without timing anything: the Python lines the implementation runs must
-not grow with the batch or the image.
-"""
+of these tests needs the conv_naive exercise done (only its given constructor). The questions
+this judge shares with the conv_naive judge's (known values, float32, a strided input, the
+latest forward, bad inputs) are asked by ``tests.conv_checks``. The last test checks the rule
+of speed without timing anything: the Python lines the implementation runs must not grow with
+the batch or the image."""
 
 from __future__ import annotations
 
@@ -13,30 +14,21 @@ from pathlib import Path
 import numpy as np
 import pytest
 from hypothesis import example, given
-from hypothesis import strategies as st
 
 from kata.judge import assert_close, assert_unchanged, check_layer, noncontiguous
-from tests.oracles import (
-    assert_lines_do_not_grow,
-    conv2d_oracle,
-    diagnose_conv_output,
-    im2col_oracle,
-    python_line_events,
+from tests.conv_checks import (
+    assert_matches_oracle,
+    build,
+    check_backward_uses_the_latest_forward,
+    check_float32_stays_float32,
+    check_known_values,
+    check_noncontiguous_input_not_mutated,
+    check_rejects_bad_inputs,
+    conv_cases,
 )
+from tests.oracles import assert_lines_do_not_grow, im2col_oracle, python_line_events
 
 pytestmark = pytest.mark.exercise("conv")
-
-
-@st.composite
-def conv_cases(draw):
-    """(N, C, O, (kh, kw), stride, padding, H, W) with at least one window, often not tiling."""
-    kh = draw(st.integers(1, 5))
-    kw = kh if draw(st.booleans()) else draw(st.integers(1, 5))
-    pad = draw(st.integers(0, 2))
-    height = draw(st.integers(max(1, kh - 2 * pad), max(1, kh - 2 * pad) + 5))
-    width = draw(st.integers(max(1, kw - 2 * pad), max(1, kw - 2 * pad) + 5))
-    n, channels, out_channels = (draw(st.integers(1, 3)) for _ in range(3))
-    return n, channels, out_channels, (kh, kw), draw(st.integers(1, 3)), pad, height, width
 
 
 def im2col_call(x_shape, kh, kw, stride, pad) -> str:
@@ -149,109 +141,50 @@ def test_col2im_keeps_float32(impl):
 # --------------------------------------------------------------------------------- Conv2d
 
 
-def build(impl, case, dtype=np.float64, seed=0):
-    """A Conv2d with a random nonzero bias, an input, and a description of the call."""
-    n, channels, out_channels, kernel, stride, pad, height, width = case
-    rng = np.random.default_rng(seed)
-    layer = impl.conv.Conv2d(channels, out_channels, kernel, stride, pad, rng=rng, dtype=dtype)
-    layer.params["b"][...] = rng.standard_normal(out_channels)
-    x = rng.standard_normal((n, channels, height, width)).astype(dtype)
-    call = (
-        f"Conv2d({channels}, {out_channels}, kernel_size={kernel}, stride={stride}, "
-        f"padding={pad}) on x of shape {x.shape}"
-    )
-    return layer, x, call
-
-
-def assert_matches_oracle(out, x, layer, call: str) -> None:
-    W, b, stride, pad = layer.params["W"], layer.params["b"], layer.stride, layer.padding
-    expected = conv2d_oracle(x, W, b, stride, pad)
-    hint = diagnose_conv_output(out, expected, x, W, b, stride, pad) or (
-        "forward = W.reshape(O, -1) @ cols + b[:, None], then (O, N, OH, OW) transposed to "
-        "(N, O, OH, OW): a reshape straight to (N, O, OH, OW) scrambles the values"
-    )
-    tolerance = {"rtol": 1e-5, "atol": 1e-5} if x.dtype == np.float32 else {}
-    assert_close(out, expected, call=call, hint=hint, **tolerance)
+FORWARD_HINT = (
+    "forward = W.reshape(O, -1) @ cols + b[:, None], then (O, N, OH, OW) transposed to "
+    "(N, O, OH, OW): a reshape straight to (N, O, OH, OW) scrambles the values"
+)
 
 
 def test_known_values(impl):
-    x = np.arange(9.0).reshape(1, 1, 3, 3)
-    layer = impl.conv.Conv2d(1, 1, 2, dtype=np.float64)
-    layer.params["W"][...] = [[[[1.0, 2.0], [3.0, 4.0]]]]
-    layer.params["b"][...] = 0.5
-    assert_close(
-        layer.forward(x),
-        [[[[27.5, 37.5], [57.5, 67.5]]]],
-        call="Conv2d(1, 1, 2) with W = [[1, 2], [3, 4]], b = 0.5 on x = arange(9) as 3x3",
-        hint="27.5 = 0*1 + 1*2 + 3*3 + 4*4 + 0.5; 13.5 would mean a flipped kernel",
-    )
+    check_known_values(impl.conv.Conv2d)
 
 
 @given(case=conv_cases())
 @example(case=(3, 2, 3, (2, 3), 2, 2, 5, 4))
 def test_forward_matches_oracle(impl, case):
-    layer, x, call = build(impl, case)
-    assert_matches_oracle(layer.forward(x), x, layer, call)
+    layer, x, call = build(impl.conv.Conv2d, case)
+    assert_matches_oracle(layer.forward(x), x, layer, call, hint=FORWARD_HINT)
 
 
 @given(case=conv_cases())
 @example(case=(2, 2, 3, (3, 2), 2, 1, 6, 5))
 @example(case=(2, 3, 2, (3, 3), 1, 0, 5, 5))
 def test_gradients(impl, case):
-    layer, x, call = build(impl, case)
+    layer, x, call = build(impl.conv.Conv2d, case)
     check_layer(layer, x, call=call)
 
 
 def test_float32_stays_float32(impl):
-    layer, x, call = build(impl, (4, 3, 5, (5, 5), 1, 2, 9, 8), dtype=np.float32)
-    out = layer.forward(x)
-    assert_matches_oracle(out, x, layer, call + " (float32)")
-    dx = layer.backward(np.ones_like(out))
-    for what, array in [("output", out), ("dx", dx)] + [
-        (f"grads[{name!r}]", layer.grads[name]) for name in ("W", "b")
-    ]:
-        assert np.asarray(array).dtype == np.float32, (
-            f"{call} (float32): {what} has dtype {np.asarray(array).dtype}, expected float32 "
-            "(likely mistake: an intermediate created as float64)"
-        )
+    check_float32_stays_float32(impl.conv.Conv2d, (4, 3, 5, (5, 5), 1, 2, 9, 8), hint=FORWARD_HINT)
 
 
 def test_noncontiguous_input_not_mutated(impl):
-    layer, x, call = build(impl, (2, 2, 3, (3, 3), 2, 1, 7, 6))
-    view = noncontiguous(x)
-    before = view.copy()
-    out = layer.forward(view)
-    assert_unchanged(before, view, call=f"forward of {call}", what="input x")
-    assert_matches_oracle(out, x, layer, f"{call}, x a non-contiguous view")
-    layer.backward(np.ones_like(out))
-    assert_unchanged(before, view, call=f"backward of {call}", what="input x")
+    check_noncontiguous_input_not_mutated(
+        impl.conv.Conv2d, (2, 2, 3, (3, 3), 2, 1, 7, 6), hint=FORWARD_HINT
+    )
 
 
 def test_backward_uses_the_latest_forward(impl):
-    layer, x, call = build(impl, (1, 1, 1, (2, 2), 1, 0, 3, 3))
-    layer.forward(x + 10.0)
-    out = layer.forward(x)
-    layer.backward(np.ones_like(out))
-    expected = sum(x[0, 0, p : p + 2, q : q + 2] for p in range(2) for q in range(2))
-    assert_close(
-        layer.grads["W"][0, 0],
-        expected,
-        call=f"{call}: forward(x + 10), forward(x), backward(ones)",
-        what="grads['W']",
+    check_backward_uses_the_latest_forward(
+        impl.conv.Conv2d,
         hint="backward must use the cols of the last forward call (keep them in forward)",
     )
 
 
 def test_rejects_bad_inputs(impl):
-    layer = impl.conv.Conv2d(3, 2, 3, dtype=np.float64)
-    bad_inputs = [
-        ((2, 4, 5, 5), r"expected x of shape \(N, 3, H, W\), got \(2, 4, 5, 5\)"),
-        ((3, 5, 5), r"\(N, 3, H, W\)"),
-        ((2, 3, 5, 2), "kernel"),
-    ]
-    for shape, message in bad_inputs:
-        with pytest.raises(ValueError, match=message):
-            layer.forward(np.zeros(shape))
+    check_rejects_bad_inputs(impl.conv.Conv2d)
     with pytest.raises(ValueError, match="kernel"):
         impl.conv.im2col(np.zeros((1, 1, 2, 2)), 5, 5, 1, 1)  # 2 + 2*1 < 5: no window fits
 

@@ -19,38 +19,10 @@ from kata.judge import (
     noncontiguous,
 )
 from reference.layer import Layer
+from tests.toys import Affine, Tanh
 
 # ------------------------------------------------------------------------- toy layers
-
-
-class ToyLinear(Layer):
-    """A correct affine layer: y = x @ W + b."""
-
-    def __init__(self, in_features: int, out_features: int, seed: int = 1) -> None:
-        super().__init__()
-        rng = np.random.default_rng(seed)
-        self.params["W"] = rng.standard_normal((in_features, out_features))
-        self.params["b"] = rng.standard_normal(out_features)
-
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        self.x = x
-        return x @ self.params["W"] + self.params["b"]
-
-    def backward(self, dout: np.ndarray) -> np.ndarray:
-        self.grads["W"] = self.x.T @ dout
-        self.grads["b"] = dout.sum(axis=0)
-        return dout @ self.params["W"].T
-
-
-class ToyTanh(Layer):
-    """A correct tanh: dx = dout * (1 - tanh(x)**2)."""
-
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        self.out = np.tanh(x)
-        return self.out
-
-    def backward(self, dout: np.ndarray) -> np.ndarray:
-        return dout * (1 - self.out**2)
+# The correct Affine and Tanh come from tests.toys; each class below plants one mistake in them.
 
 
 class ToySquaredNorm(Layer):
@@ -64,86 +36,86 @@ class ToySquaredNorm(Layer):
         return 2 * self.x * dout[:, None]
 
 
-class SignFlipped(ToyLinear):
+class SignFlipped(Affine):
     def backward(self, dout):
         dx = super().backward(dout)
         self.grads["W"] = -self.grads["W"]
         return dx
 
 
-class BiasKeyMissing(ToyLinear):
+class BiasKeyMissing(Affine):
     def backward(self, dout):
         dx = super().backward(dout)
         del self.grads["b"]
         return dx
 
 
-class BiasLeftZero(ToyLinear):
+class BiasLeftZero(Affine):
     def backward(self, dout):
         dx = super().backward(dout)
         self.grads["b"] = np.zeros_like(self.params["b"])
         return dx
 
 
-class BiasNotSummed(ToyLinear):
+class BiasNotSummed(Affine):
     def backward(self, dout):
         dx = super().backward(dout)
         self.grads["b"] = dout.copy()
         return dx
 
 
-class BiasSummedOverEverything(ToyLinear):
+class BiasSummedOverEverything(Affine):
     def backward(self, dout):
         dx = super().backward(dout)
         self.grads["b"] = dout.sum()
         return dx
 
 
-class WeightAveraged(ToyLinear):
+class WeightAveraged(Affine):
     def backward(self, dout):
         dx = super().backward(dout)
         self.grads["W"] = self.grads["W"] / dout.shape[0]
         return dx
 
 
-class WeightDoubled(ToyLinear):
+class WeightDoubled(Affine):
     def backward(self, dout):
         dx = super().backward(dout)
         self.grads["W"] = 2 * self.grads["W"]
         return dx
 
 
-class WeightTransposed(ToyLinear):
+class WeightTransposed(Affine):
     def backward(self, dout):
         dx = super().backward(dout)
         self.grads["W"] = self.grads["W"].T
         return dx
 
 
-class WrongTanhDerivative(ToyTanh):
+class WrongTanhDerivative(Tanh):
     def backward(self, dout):
         return dout * (1 - self.out)
 
 
-class MutatesInput(ToyTanh):
+class MutatesInput(Tanh):
     def forward(self, x):
         np.tanh(x, out=x)
         self.out = x.copy()
         return self.out
 
 
-class MutatesUpstream(ToyTanh):
+class MutatesUpstream(Tanh):
     def backward(self, dout):
         dout *= 1 - self.out**2
         return dout
 
 
-class ForgetsToReturn(ToyTanh):
+class ForgetsToReturn(Tanh):
     def backward(self, dout):
         super().backward(dout)
 
 
-class Float32Dx(ToyTanh):
+class Float32Dx(Tanh):
     def backward(self, dout):
         return super().backward(dout).astype(np.float32)
 
@@ -159,7 +131,7 @@ class ToyFlatten(Layer):
         return dout.reshape(self.shape)
 
 
-class ReadsWeightCopy(ToyLinear):
+class ReadsWeightCopy(Affine):
     def __init__(self, *args) -> None:
         super().__init__(*args)
         self.W = self.params["W"].copy()
@@ -187,12 +159,12 @@ def failure(layer: Layer, x: np.ndarray, **kwargs) -> str:
 @pytest.mark.parametrize(
     ("layer", "x"),
     [
-        (ToyLinear(3, 4), inputs(2, 3)),
-        (ToyTanh(), inputs(3, 5)),
+        (Affine(3, 4), inputs(2, 3)),
+        (Tanh(), inputs(3, 5)),
         (ToySquaredNorm(), inputs(4, 3)),
         (ToyFlatten(), inputs(2, 3, 2)),
-        (ToyLinear(3, 4), noncontiguous(inputs(5, 3))),
-        (ToyLinear(20, 20), inputs(16, 20)),  # W and x above max_elements: directions
+        (Affine(3, 4), noncontiguous(inputs(5, 3))),
+        (Affine(20, 20), inputs(16, 20)),  # W and x above max_elements: directions
     ],
     ids=["linear", "tanh", "parameterless", "view", "strided-input", "directions"],
 )
@@ -205,7 +177,7 @@ def test_check_layer_leaves_the_callers_array_and_layout_alone():
     before = x.copy()
     seen = []
 
-    class Spy(ToyLinear):
+    class Spy(Affine):
         def forward(self, x):
             seen.append(x.flags.c_contiguous)
             return super().forward(x)
@@ -217,7 +189,7 @@ def test_check_layer_leaves_the_callers_array_and_layout_alone():
 
 def test_check_layer_refuses_float32_input():
     with pytest.raises(TypeError, match="float32"):
-        check_layer(ToyTanh(), inputs(2, 3).astype(np.float32))
+        check_layer(Tanh(), inputs(2, 3).astype(np.float32))
 
 
 def test_sign_flipped_weight_gradient():
@@ -230,59 +202,69 @@ def test_sign_flipped_weight_gradient():
     assert "wrong sign" in message
 
 
-def test_sign_flipped_weight_gradient_seen_along_directions():
-    message = failure(SignFlipped(20, 20), inputs(16, 20))
-    assert "grads['W']" in message
-    assert "direction" in message
-    assert "wrong sign" in message
+# A mistake: the layer that makes it, the shape of x, and what the judge's message must say.
+MISTAKES = {
+    "sign flipped, seen along directions": (
+        SignFlipped(20, 20),
+        (16, 20),
+        ["grads['W']", "direction", "wrong sign"],
+    ),
+    "bias gradient key missing": (
+        BiasKeyMissing(3, 4),
+        (2, 3),
+        ["backward did not fill grads['b']"],
+    ),
+    "bias gradient left at zero": (BiasLeftZero(3, 4), (2, 3), ["grads['b']", "gradient missing"]),
+    "bias gradient not summed over the batch": (
+        BiasNotSummed(3, 4),
+        (2, 3),
+        ["grads['b']", "wrong shape: expected (4,), got (2, 4)", "not summed over the batch"],
+    ),
+    "bias gradient summed over every axis": (
+        BiasSummedOverEverything(3, 4),
+        (2, 3),
+        ["wrong shape: expected (4,), got ()", "summed over every axis"],
+    ),
+    "weight gradient divided by the batch size": (
+        WeightAveraged(3, 4),
+        (4, 3),
+        ["grads['W']", "divided by the batch size N = 4"],
+    ),
+    "weight gradient doubled": (WeightDoubled(3, 4), (3, 3), ["grads['W']", "factor of two"]),
+    "square weight gradient transposed": (
+        WeightTransposed(3, 3),
+        (2, 3),
+        ["grads['W']", "transposed"],
+    ),
+    "rectangular weight gradient transposed": (
+        WeightTransposed(3, 4),
+        (2, 3),
+        ["wrong shape: expected (3, 4), got (4, 3)", "transposed"],
+    ),
+    "backward mutates the upstream gradient": (
+        MutatesUpstream(),
+        (2, 3),
+        ["mutated its upstream dout"],
+    ),
+    "float32 dx for a float64 input": (
+        Float32Dx(),
+        (2, 3),
+        ["dx (returned by backward) has dtype float32, expected float64"],
+    ),
+    "backward without return": (ForgetsToReturn(), (2, 3), ["missing return statement"]),
+    "forward reads a copy of the parameters": (
+        ReadsWeightCopy(3, 4),
+        (2, 3),
+        ["grads['W']", "self.params"],
+    ),
+}
 
 
-def test_missing_bias_gradient_key():
-    message = failure(BiasKeyMissing(3, 4), inputs(2, 3))
-    assert "backward did not fill grads['b']" in message
-
-
-def test_bias_gradient_left_at_zero():
-    message = failure(BiasLeftZero(3, 4), inputs(2, 3))
-    assert "grads['b']" in message
-    assert "gradient missing" in message
-
-
-def test_bias_gradient_not_summed_over_the_batch():
-    message = failure(BiasNotSummed(3, 4), inputs(2, 3))
-    assert "grads['b']" in message
-    assert "wrong shape: expected (4,), got (2, 4)" in message
-    assert "not summed over the batch" in message
-
-
-def test_bias_gradient_summed_over_every_axis():
-    message = failure(BiasSummedOverEverything(3, 4), inputs(2, 3))
-    assert "wrong shape: expected (4,), got ()" in message
-    assert "summed over every axis" in message
-
-
-def test_weight_gradient_divided_by_the_batch_size():
-    message = failure(WeightAveraged(3, 4), inputs(4, 3))
-    assert "grads['W']" in message
-    assert "divided by the batch size N = 4" in message
-
-
-def test_weight_gradient_doubled():
-    message = failure(WeightDoubled(3, 4), inputs(3, 3))
-    assert "grads['W']" in message
-    assert "factor of two" in message
-
-
-def test_square_weight_gradient_transposed():
-    message = failure(WeightTransposed(3, 3), inputs(2, 3))
-    assert "grads['W']" in message
-    assert "transposed" in message
-
-
-def test_rectangular_weight_gradient_transposed():
-    message = failure(WeightTransposed(3, 4), inputs(2, 3))
-    assert "wrong shape: expected (3, 4), got (4, 3)" in message
-    assert "transposed" in message
+@pytest.mark.parametrize(("layer", "shape", "phrases"), MISTAKES.values(), ids=MISTAKES.keys())
+def test_check_layer_names_the_mistake(layer: Layer, shape: tuple[int, ...], phrases: list[str]):
+    message = failure(layer, inputs(*shape))
+    missing = [phrase for phrase in phrases if phrase not in message]
+    assert not missing, f"check_layer failed {layer!r} without saying {missing}:\n{message}"
 
 
 def test_wrong_input_gradient_shows_the_worst_element():
@@ -300,31 +282,11 @@ def test_forward_that_mutates_its_input():
     np.testing.assert_array_equal(x, inputs(2, 3))  # the judge works on a copy
 
 
-def test_backward_that_mutates_the_upstream_gradient():
-    assert "mutated its upstream dout" in failure(MutatesUpstream(), inputs(2, 3))
-
-
-def test_float32_dx_for_float64_input():
-    message = failure(Float32Dx(), inputs(2, 3))
-    assert "dx" in message
-    assert "dx (returned by backward) has dtype float32, expected float64" in message
-
-
-def test_backward_without_return():
-    assert "missing return statement" in failure(ForgetsToReturn(), inputs(2, 3))
-
-
 def test_check_layer_refuses_float32_parameters():
-    layer = ToyLinear(3, 4)
+    layer = Affine(3, 4)
     layer.params["W"] = layer.params["W"].astype(np.float32)
     with pytest.raises(TypeError, match=r"dtype=np.float64: params\['W'\] is float32"):
         check_layer(layer, inputs(2, 3))
-
-
-def test_forward_reading_a_copy_of_the_parameters():
-    message = failure(ReadsWeightCopy(3, 4), inputs(2, 3))
-    assert "grads['W']" in message
-    assert "self.params" in message
 
 
 # ------------------------------------------------------------------------- check_loss

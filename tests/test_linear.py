@@ -13,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from kata.judge import assert_close, check_layer, noncontiguous
+from tests.oracles import matching_mistake
 
 pytestmark = pytest.mark.exercise("linear")
 
@@ -26,15 +27,6 @@ def float64_layer(impl, n_in: int, n_out: int, seed: int):
     layer = impl.linear.Linear(n_in, n_out, rng=rng, dtype=np.float64)
     layer.params["b"][...] = rng.normal(size=n_out)
     return layer
-
-
-def matching_mistake(got: object, mistakes: list[tuple[np.ndarray, str]]) -> str | None:
-    """The description of the first mistake whose predicted result is what came back."""
-    got = np.asarray(got)
-    for predicted, mistake in mistakes:
-        if got.shape == predicted.shape and np.allclose(got, predicted, rtol=1e-6, atol=1e-9):
-            return mistake
-    return None
 
 
 def loop_oracle(x: np.ndarray, W: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -88,17 +80,22 @@ def test_gradient_check_on_a_non_contiguous_input(impl):
     check_layer(layer, x, call="Linear(3, 5) on a non-contiguous view x of shape (4, 3)")
 
 
-def test_parameters_updated_in_place_are_used(impl):
-    layer = float64_layer(impl, 3, 2, seed=5)
-    rng = np.random.default_rng(6)
-    x, dout = rng.normal(size=(4, 3)), rng.normal(size=(4, 2))
-    old_W, old_b = layer.params["W"].copy(), layer.params["b"].copy()
-    layer.forward(x)
-    layer.params["W"] *= 2.0  # what an optimizer does: W -= lr * dW, in place
-    layer.params["b"] += 1.0
+def assert_reads_the_current_parameters(
+    layer,
+    x: np.ndarray,
+    dout: np.ndarray,
+    *,
+    old: tuple[np.ndarray, np.ndarray],
+    call: str,
+    stale: str,
+) -> None:
+    """forward(x) and backward(dout) must use the arrays in layer.params now, not ``old``.
+
+    ``old`` holds the values of W and b before the change; ``stale`` names the mistake shown by
+    a result computed from them.
+    """
     W, b = layer.params["W"], layer.params["b"]
-    call = "Linear(3, 2): params['W'] *= 2 and params['b'] += 1 in place, then forward(x)"
-    stale = "read self.params['W'] and self.params['b'] on every call, not a copy kept earlier"
+    old_W, old_b = old
     out = layer.forward(x)
     assert_close(
         out,
@@ -109,6 +106,24 @@ def test_parameters_updated_in_place_are_used(impl):
     dx = layer.backward(dout)
     hint = matching_mistake(dx, [(dout @ old_W.T, stale)])
     assert_close(dx, dout @ W.T, call=call + " and backward", what="dx", hint=hint)
+
+
+def test_parameters_updated_in_place_are_used(impl):
+    layer = float64_layer(impl, 3, 2, seed=5)
+    rng = np.random.default_rng(6)
+    x, dout = rng.normal(size=(4, 3)), rng.normal(size=(4, 2))
+    old_W, old_b = layer.params["W"].copy(), layer.params["b"].copy()
+    layer.forward(x)
+    layer.params["W"] *= 2.0  # what an optimizer does: W -= lr * dW, in place
+    layer.params["b"] += 1.0
+    assert_reads_the_current_parameters(
+        layer,
+        x,
+        dout,
+        old=(old_W, old_b),
+        call="Linear(3, 2): params['W'] *= 2 and params['b'] += 1 in place, then forward(x)",
+        stale="read self.params['W'] and self.params['b'] on every call, not a copy kept earlier",
+    )
 
 
 def test_parameters_replaced_are_used(impl):
@@ -119,21 +134,15 @@ def test_parameters_replaced_are_used(impl):
     layer.forward(x)
     W, b = rng.normal(size=(3, 2)), rng.normal(size=2)
     layer.params["W"], layer.params["b"] = W, b
-    call = "Linear(3, 2): params['W'] and params['b'] replaced by new arrays, then forward(x)"
-    stale = (
-        "read self.params['W'] on every call: an attribute such as self.W set in the "
-        "constructor still points to the old array"
+    assert_reads_the_current_parameters(
+        layer,
+        x,
+        dout,
+        old=(old_W, old_b),
+        call="Linear(3, 2): params['W'] and params['b'] replaced by new arrays, then forward(x)",
+        stale="read self.params['W'] on every call: an attribute such as self.W set in the "
+        "constructor still points to the old array",
     )
-    out = layer.forward(x)
-    assert_close(
-        out,
-        x @ W + b,
-        call=call,
-        hint=matching_mistake(out, [(x @ old_W + old_b, stale), (x @ old_W + b, stale)]),
-    )
-    dx = layer.backward(dout)
-    hint = matching_mistake(dx, [(dout @ old_W.T, stale)])
-    assert_close(dx, dout @ W.T, call=call + " and backward", what="dx", hint=hint)
 
 
 def test_float32_stays_float32(impl):

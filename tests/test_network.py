@@ -1,7 +1,8 @@
 """Judge of the ``network`` exercise: ``Sequential``.
 
-The layers inside are toys written here (an affine map, a scale, tanh, a shift, a recorder),
-so that this exercise does not depend on the learner's ``linear`` or ``activations``.
+The layers inside are toys (an affine map and tanh from ``tests.toys``; a scale, a shift, a
+doubling and a recorder written here), so that this exercise does not depend on the learner's
+``linear`` or ``activations``.
 """
 
 from __future__ import annotations
@@ -11,33 +12,12 @@ import pytest
 
 from kata.judge import assert_close, check_layer
 from reference.layer import Layer
+from tests.toys import Affine, Tanh
 
 pytestmark = pytest.mark.exercise("network")
 
 
 # --------------------------------------------------------------------------- toy layers
-
-
-class Affine(Layer):
-    """x @ W + b."""
-
-    def __init__(self, n_in: int, n_out: int, seed: int = 0) -> None:
-        super().__init__()
-        rng = np.random.default_rng(seed)
-        self.params["W"] = rng.standard_normal((n_in, n_out)) / np.sqrt(n_in)
-        self.params["b"] = rng.standard_normal(n_out) * 0.1
-
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        self.x = x
-        return x @ self.params["W"] + self.params["b"]
-
-    def backward(self, dout: np.ndarray) -> np.ndarray:
-        self.grads["W"] = self.x.T @ dout
-        self.grads["b"] = dout.sum(axis=0)
-        return dout @ self.params["W"].T
-
-    def __repr__(self) -> str:
-        return f"Affine{self.params['W'].shape}"
 
 
 class Scale(Layer):
@@ -57,18 +37,6 @@ class Scale(Layer):
 
     def __repr__(self) -> str:
         return "Scale()"
-
-
-class Tanh(Layer):
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        self.out = np.tanh(x)
-        return self.out
-
-    def backward(self, dout: np.ndarray) -> np.ndarray:
-        return dout * (1 - self.out**2)
-
-    def __repr__(self) -> str:
-        return "Tanh()"
 
 
 class Shift(Layer):

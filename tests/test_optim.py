@@ -229,48 +229,48 @@ def test_sgd_plain_step_by_hand(impl) -> None:
     assert_close(params["b"], [0.6], call=call, what="params['b']")
 
 
-def test_momentum_accumulates_by_hand(impl) -> None:
-    # v1 = 1, p = 1 - 0.1 = 0.9; v2 = 0.9 + 1 = 1.9, p = 0.71; v3 = 2.71, p = 0.439
-    optimizer = impl.optim.SGD(lr=0.1, momentum=0.9)
+def assert_steps_from_one(
+    optimizer, trajectory: list[tuple[float, float]], *, call: str, lookalike: str, rule: str
+) -> None:
+    """Step ``optimizer`` from w = 1 with the constant gradient 1, checking w after each step.
+
+    ``trajectory[k]`` is (w expected after step k + 1, w that a lookalike mistake gives there):
+    the hint is ``lookalike`` (the mistake) when w is the mistake's, else ``rule`` (the update).
+    """
     params = arrays(w=[1.0])
-    expected = [0.9, 0.71, 0.439]
-    for step, want in enumerate(expected, start=1):
+    for step, (want, mistaken) in enumerate(trajectory, start=1):
         optimizer.step(params, arrays(w=[1.0]))
-        plain = 1.0 - 0.1 * step
-        hint = (
-            "the velocity is not kept between steps (plain SGD)"
-            if np.isclose(params["w"][0], plain)
-            else "v = momentum * v + g, then p -= lr * v"
-        )
         assert_close(
             params["w"],
             [want],
             what="params['w']",
-            hint=hint,
-            call=f"SGD(lr=0.1, momentum=0.9): step {step} from w=1 with a constant gradient 1",
+            hint=lookalike if np.isclose(params["w"][0], mistaken) else rule,
+            call=f"{call}: step {step} from w=1 with a constant gradient 1",
         )
+
+
+def test_momentum_accumulates_by_hand(impl) -> None:
+    # v1 = 1, p = 1 - 0.1 = 0.9; v2 = 0.9 + 1 = 1.9, p = 0.71; v3 = 2.71, p = 0.439
+    # (plain SGD: 0.9, 0.8, 0.7)
+    assert_steps_from_one(
+        impl.optim.SGD(lr=0.1, momentum=0.9),
+        [(0.9, 0.9), (0.71, 0.8), (0.439, 0.7)],
+        call="SGD(lr=0.1, momentum=0.9)",
+        lookalike="the velocity is not kept between steps (plain SGD)",
+        rule="v = momentum * v + g, then p -= lr * v",
+    )
 
 
 def test_nesterov_looks_ahead_by_hand(impl) -> None:
     # v1 = 1, update = 1 + 0.9 * 1 = 1.9, p = 0.81; v2 = 1.9, update = 1 + 0.9 * 1.9 = 2.71,
     # p = 0.539 (plain momentum: 0.9, then 0.71)
-    optimizer = impl.optim.SGD(lr=0.1, momentum=0.9, nesterov=True)
-    params = arrays(w=[1.0])
-    for step, (want, plain) in enumerate([(0.81, 0.9), (0.539, 0.71)], start=1):
-        optimizer.step(params, arrays(w=[1.0]))
-        hint = (
-            "nesterov is ignored: that is plain momentum"
-            if np.isclose(params["w"][0], plain)
-            else "Nesterov's update is g + momentum * v, with v the new velocity"
-        )
-        assert_close(
-            params["w"],
-            [want],
-            what="params['w']",
-            hint=hint,
-            call=f"SGD(lr=0.1, momentum=0.9, nesterov=True): step {step} from w=1 "
-            "with a constant gradient 1",
-        )
+    assert_steps_from_one(
+        impl.optim.SGD(lr=0.1, momentum=0.9, nesterov=True),
+        [(0.81, 0.9), (0.539, 0.71)],
+        call="SGD(lr=0.1, momentum=0.9, nesterov=True)",
+        lookalike="nesterov is ignored: that is plain momentum",
+        rule="Nesterov's update is g + momentum * v, with v the new velocity",
+    )
 
 
 def test_sgd_weight_decay_is_added_to_the_gradient(impl) -> None:

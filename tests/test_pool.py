@@ -21,37 +21,37 @@ from tests.oracles import assert_lines_do_not_grow, python_line_events
 pytestmark = pytest.mark.exercise("pool")
 
 
+def windows(out_shape: tuple[int, ...], kernel: int, stride: int):
+    """Every pooling window: ``(n, c, i, j)`` of the output and the rows and columns of x it reads.
+
+    Output position ``(i, j)`` reads ``x[n, c, i*s : i*s + k, j*s : j*s + k]``.
+    """
+    for n, c, i, j in np.ndindex(*out_shape):
+        rows = slice(i * stride, i * stride + kernel)
+        columns = slice(j * stride, j * stride + kernel)
+        yield (n, c, i, j), rows, columns
+
+
 def oracle_pool(x: np.ndarray, kernel: int, stride: int, reduce) -> np.ndarray:
     """out[n, c, i, j] = reduce(x[n, c, i*s : i*s + k, j*s : j*s + k]), window by window."""
     n_samples, channels, height, width = x.shape
     oh, ow = (height - kernel) // stride + 1, (width - kernel) // stride + 1
     out = np.zeros((n_samples, channels, oh, ow))
-    for n in range(n_samples):
-        for c in range(channels):
-            for i in range(oh):
-                for j in range(ow):
-                    rows = slice(i * stride, i * stride + kernel)
-                    columns = slice(j * stride, j * stride + kernel)
-                    out[n, c, i, j] = reduce(x[n, c, rows, columns])
+    for (n, c, i, j), rows, columns in windows(out.shape, kernel, stride):
+        out[n, c, i, j] = reduce(x[n, c, rows, columns])
     return out
 
 
 def oracle_pool_backward(x: np.ndarray, kernel: int, stride: int, dout: np.ndarray, name: str):
     """dx window by window: MaxPool2d sends dout to the first maximum, AvgPool2d spreads it."""
     dx = np.zeros(x.shape)
-    n_samples, channels, oh, ow = dout.shape
-    for n in range(n_samples):
-        for c in range(channels):
-            for i in range(oh):
-                for j in range(ow):
-                    rows = slice(i * stride, i * stride + kernel)
-                    columns = slice(j * stride, j * stride + kernel)
-                    if name == "MaxPool2d":
-                        window = x[n, c, rows, columns]
-                        p, q = np.unravel_index(np.argmax(window), window.shape)  # the first max
-                        dx[n, c, i * stride + p, j * stride + q] += dout[n, c, i, j]
-                    else:
-                        dx[n, c, rows, columns] += dout[n, c, i, j] / kernel**2
+    for (n, c, i, j), rows, columns in windows(dout.shape, kernel, stride):
+        if name == "MaxPool2d":
+            window = x[n, c, rows, columns]
+            p, q = np.unravel_index(np.argmax(window), window.shape)  # the first max
+            dx[n, c, i * stride + p, j * stride + q] += dout[n, c, i, j]
+        else:
+            dx[n, c, rows, columns] += dout[n, c, i, j] / kernel**2
     return dx
 
 

@@ -1,0 +1,155 @@
+"""Checks shared by the judges of the two convolution exercises, ``conv_naive`` and ``conv``.
+
+``NaiveConv2d`` (loops) and ``Conv2d`` (im2col) take the same settings and must compute the
+same thing, so their judges ask the same questions: a value worked out by hand, the output of
+the oracle, float32 kept float32, a strided input read and left alone, backward using the
+latest forward, a ValueError for an input that does not fit. Each function
+takes the layer class (``impl.conv_naive.NaiveConv2d`` or ``impl.conv.Conv2d``): the test files
+keep their own test functions, exercise marks and hints, and call these.
+
+These are plain functions, not tests: they carry no exercise mark.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import strategies as st
+
+from kata.judge import assert_close, assert_unchanged, noncontiguous
+from reference.layer import Layer
+from tests.oracles import conv2d_oracle, diagnose_conv_output
+
+Case = tuple[int, int, int, tuple[int, int], int, int, int, int]
+"""(N, C, O, (kh, kw), stride, padding, H, W): a batch of N images C x H x W, O filters."""
+
+
+@st.composite
+def conv_cases(draw, max_batch: int = 3, max_channels: int = 3, max_extra: int = 5) -> Case:
+    """(N, C, O, (kh, kw), stride, padding, H, W) with at least one window, often not tiling."""
+    kh = draw(st.integers(1, 5))
+    kw = kh if draw(st.booleans()) else draw(st.integers(1, 5))
+    pad = draw(st.integers(0, 2))
+    height = draw(st.integers(max(1, kh - 2 * pad), max(1, kh - 2 * pad) + max_extra))
+    width = draw(st.integers(max(1, kw - 2 * pad), max(1, kw - 2 * pad) + max_extra))
+    return (
+        draw(st.integers(1, max_batch)),
+        draw(st.integers(1, max_channels)),
+        draw(st.integers(1, max_channels)),
+        (kh, kw),
+        draw(st.integers(1, 3)),
+        pad,
+        height,
+        width,
+    )
+
+
+def build(
+    layer_class: type[Layer], case: Case, dtype: type = np.float64, seed: int = 0
+) -> tuple[Layer, np.ndarray, str]:
+    """The layer (with a random nonzero bias), an input x, and a description of the call."""
+    n, channels, out_channels, kernel, stride, pad, height, width = case
+    rng = np.random.default_rng(seed)
+    layer = layer_class(channels, out_channels, kernel, stride, pad, rng=rng, dtype=dtype)
+    layer.params["b"][...] = rng.standard_normal(out_channels)
+    x = rng.standard_normal((n, channels, height, width)).astype(dtype)
+    call = (
+        f"{layer_class.__name__}({channels}, {out_channels}, kernel_size={kernel}, "
+        f"stride={stride}, padding={pad}) on x of shape {x.shape}"
+    )
+    return layer, x, call
+
+
+def assert_matches_oracle(
+    out: object, x: np.ndarray, layer: Layer, call: str, *, hint: str
+) -> None:
+    """Compare ``out`` with the oracle; on a difference, name the usual mistake it shows.
+
+    ``hint`` is said when no known mistake (shape, flipped kernel, missing bias) explains it.
+    """
+    W, b, stride, pad = layer.params["W"], layer.params["b"], layer.stride, layer.padding
+    expected = conv2d_oracle(x, W, b, stride, pad)
+    hint = diagnose_conv_output(out, expected, x, W, b, stride, pad) or hint
+    tolerance = {"rtol": 1e-5, "atol": 1e-5} if x.dtype == np.float32 else {}
+    assert_close(out, expected, call=call, hint=hint, **tolerance)
+
+
+def check_known_values(layer_class: type[Layer]) -> None:
+    """One 2x2 filter on arange(9) as a 3x3 image: every output worked out by hand."""
+    x = np.arange(9.0).reshape(1, 1, 3, 3)
+    layer = layer_class(1, 1, 2, dtype=np.float64)
+    layer.params["W"][...] = [[[[1.0, 2.0], [3.0, 4.0]]]]
+    layer.params["b"][...] = 0.5
+    assert_close(
+        layer.forward(x),
+        [[[[27.5, 37.5], [57.5, 67.5]]]],
+        call=f"{layer_class.__name__}(1, 1, 2) with W = [[1, 2], [3, 4]], b = 0.5 on "
+        "x = arange(9) as 3x3",
+        hint="27.5 = 0*1 + 1*2 + 3*3 + 4*4 + 0.5; 13.5 would mean a flipped kernel "
+        "(convolution instead of cross-correlation)",
+    )
+
+
+def check_float32_stays_float32(layer_class: type[Layer], case: Case, *, hint: str) -> None:
+    """A float32 layer on float32 x: right values, and output, dx, grads all float32."""
+    layer, x, call = build(layer_class, case, dtype=np.float32)
+    call += " (float32)"
+    out = layer.forward(x)
+    assert_matches_oracle(out, x, layer, call, hint=hint)
+    dx = layer.backward(np.ones_like(out))
+    for what, array in [("output", out), ("dx", dx)] + [
+        (f"grads[{name!r}]", layer.grads[name]) for name in ("W", "b")
+    ]:
+        assert np.asarray(array).dtype == np.float32, (
+            f"{call}: {what} has dtype {np.asarray(array).dtype}, expected float32 "
+            "(likely mistake: an intermediate created as float64, e.g. np.zeros(shape) "
+            "without dtype=)"
+        )
+
+
+def check_noncontiguous_input_not_mutated(
+    layer_class: type[Layer], case: Case, *, hint: str
+) -> None:
+    """A non-contiguous view as x: the oracle's output, and x unchanged by forward and backward."""
+    layer, x, call = build(layer_class, case)
+    view = noncontiguous(x)
+    before = view.copy()
+    out = layer.forward(view)
+    assert_unchanged(before, view, call=f"forward of {call}", what="input x")
+    assert_matches_oracle(out, x, layer, f"{call}, x a non-contiguous view", hint=hint)
+    layer.backward(np.ones_like(out))
+    assert_unchanged(before, view, call=f"backward of {call}", what="input x")
+
+
+def check_backward_uses_the_latest_forward(layer_class: type[Layer], *, hint: str) -> None:
+    """forward(x + 10), forward(x), backward(ones): dW must come from x, the latest input.
+
+    One 2x2 filter on one 3x3 image, stride 1, upstream gradient 1:
+    ``dW[p, q] = sum_{i, j} x[i + p, j + q]`` over the 2x2 output positions ``(i, j)``.
+    """
+    layer, x, call = build(layer_class, (1, 1, 1, (2, 2), 1, 0, 3, 3))
+    layer.forward(x + 10.0)
+    out = layer.forward(x)
+    layer.backward(np.ones_like(out))
+    expected = sum(x[0, 0, p : p + 2, q : q + 2] for p in range(2) for q in range(2))
+    assert_close(
+        layer.grads["W"][0, 0],
+        expected,
+        call=f"{call}: forward(x + 10), forward(x), backward(ones)",
+        what="grads['W']",
+        hint=hint,
+    )
+
+
+def check_rejects_bad_inputs(layer_class: type[Layer]) -> None:
+    """x not 4-D, with the wrong channel count, or smaller than the kernel: a ValueError."""
+    layer = layer_class(3, 2, 3, dtype=np.float64)
+    bad_inputs = [
+        ((2, 4, 5, 5), r"expected x of shape \(N, 3, H, W\), got \(2, 4, 5, 5\)"),
+        ((3, 5, 5), r"\(N, 3, H, W\)"),
+        ((2, 3, 5, 2), "kernel"),
+        ((2, 3, 2, 5), "kernel"),
+    ]
+    for shape, message in bad_inputs:
+        with pytest.raises(ValueError, match=message):
+            layer.forward(np.zeros(shape))
