@@ -10,7 +10,10 @@ Its backward pass is the chain rule, element by element::
 so ``forward`` keeps what ``a'`` needs (the input, a mask, or the output itself) and
 ``backward`` multiplies. These layers have no parameters: ``params`` and ``grads`` stay empty.
 
-Rules every layer of the kata keeps (see ``reference/layer.py``):
+The base class ``Layer`` (given, in ``reference/layer.py``, the one file of ``reference/``
+that is not a solution) provides the ``params`` and ``grads`` dictionaries, the ``training``
+flag with ``train()`` and ``eval()``, and ``layer(x)`` as a shorthand for ``layer.forward(x)``.
+Rules every layer of the kata keeps:
 
 - the output and ``dx`` have the dtype of the input (float32 in, float32 out);
 - the input is never modified (``x[x < 0] = 0`` would change the caller's array);

@@ -26,6 +26,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -101,12 +102,16 @@ def next_exercise(rows: Sequence[Progress]) -> Progress | None:
     return next((row for row in rows if row.status != DONE), None)
 
 
-def trim(message: str, max_lines: int = 15, max_width: int = 200) -> str:
-    """At most ``max_lines`` lines of at most ``max_width`` characters, saying what was cut."""
-    lines = [
-        line if len(line) <= max_width else line[: max_width - 3] + "..."
-        for line in message.strip().splitlines()
-    ]
+def trim(message: str, max_lines: int = 20, max_width: int = 100) -> str:
+    """Lines longer than ``max_width`` wrapped (never cut: the end of a hint is often the
+    point), then at most ``max_lines`` lines, saying how many were left out."""
+    lines = []
+    for line in message.strip().splitlines():
+        indent = line[: len(line) - len(line.lstrip())]
+        wrapped = textwrap.wrap(
+            line, max_width, subsequent_indent=indent + "  ", break_on_hyphens=False
+        )
+        lines.extend(wrapped or [""])
     if len(lines) > max_lines:
         lines = [*lines[: max_lines - 1], f"... ({len(lines) - max_lines + 1} more lines)"]
     return "\n".join(lines)
@@ -116,7 +121,7 @@ def _indent(text: str, prefix: str = "    ") -> str:
     return "\n".join(prefix + line for line in text.splitlines())
 
 
-def describe_next(row: Progress | None, total: int) -> str:
+def describe_next(row: Progress | None, total: int, impl_dir: str | None = None) -> str:
     """The next exercise, its file and functions, and its first failing check in a few lines."""
     if row is None:
         return f"All {total} exercises done. Well done: compare with solutions/ if you like."
@@ -129,7 +134,8 @@ def describe_next(row: Progress | None, total: int) -> str:
     verb = "skipped" if first.outcome == "skipped" else "failing"
     lines.append(f"First {verb} check: {first.nodeid}")
     lines.append(_indent(trim(first.message or first.outcome)))
-    lines.append(f'Run it alone: python -m pytest "{first.nodeid}" --impl exercises')
+    where = f" --impl-dir {impl_dir}" if impl_dir else ""
+    lines.append(f'Run it alone: python -m pytest "{first.nodeid}" --impl exercises{where}')
     return "\n".join(lines)
 
 
@@ -149,12 +155,12 @@ def describe_problems(row: Progress, max_lines: int = 8) -> str:
     return "\n".join(lines)
 
 
-def summary(rows: Sequence[Progress], *, all_exercises: bool) -> str:
+def summary(rows: Sequence[Progress], *, all_exercises: bool, impl_dir: str | None = None) -> str:
     """The whole report: table, count, then the next exercise or the selected ones' problems."""
     done = sum(row.status == DONE for row in rows)
     parts = [render_table(rows), f"{done} of {len(rows)} exercises done."]
     if all_exercises:
-        parts.append(describe_next(next_exercise(rows), len(rows)))
+        parts.append(describe_next(next_exercise(rows), len(rows), impl_dir))
     else:
         parts.extend(describe_problems(row) for row in rows if row.status != DONE)
     return "\n\n".join(parts)
@@ -284,7 +290,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if arguments.expect_stubs_fail:
         return report_stub_run(selected, records)
     rows = progress(selected, records)
-    print(summary(rows, all_exercises=not arguments.ids))
+    print(summary(rows, all_exercises=not arguments.ids, impl_dir=impl_dir))
     not_done = any(row.status != DONE for row in rows)
     return 1 if arguments.strict and not_done else 0
 

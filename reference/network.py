@@ -33,13 +33,16 @@ class Sequential(Layer):
       objects* as the layers' (``net.params["0.W"] is net[0].params["W"]``), so an optimizer
       that updates ``net.params`` in place updates the layers. Build the dictionaries on every
       access: a layer's ``backward`` may put new arrays in its ``grads``.
-    - ``train()`` / ``eval()``: set ``training`` on the network and on every layer; return
-      the network (``net.eval()`` can be chained).
+    - ``train()`` / ``eval()``: set ``training`` on the network and call ``train()`` /
+      ``eval()`` on every layer (every ``Layer`` has both methods and the ``training`` flag;
+      calling the method, not setting the flag, also reaches the layers of a nested
+      ``Sequential``); return the network (``net.eval()`` can be chained).
     - ``len(net)``, ``net[i]`` (the i-th layer), ``for layer in net``: like a list of layers.
     - Construction stores the layers, in order, in the list ``self.layers``, after checking
-      that every argument is a ``Layer``; otherwise ``TypeError`` naming
-      the position and the type received (``"layer 1 is a function, not a Layer"``: a common
-      slip is passing a class, or a function like ``np.tanh``, instead of a layer instance).
+      that every argument is a ``Layer``; otherwise ``TypeError`` naming the position and the
+      name of the type received, ``type(layer).__name__`` (``Sequential(Linear(3, 4), np.tanh)``:
+      ``"layer 1 is a ufunc, not a Layer"``; passing the class ``ReLU`` instead of ``ReLU()``:
+      ``"layer 1 is a type, not a Layer"``).
 
     Why ``__init__`` does not call ``Layer.__init__``: the base constructor assigns
     ``self.params = {}`` and ``self.grads = {}``, but here they are read-only properties

@@ -161,10 +161,11 @@ def test_known_values(impl):
     ]
     for name, layer, expected_out, expected_dx in cases:
         call = f"{name}.forward(x) with x = {x.tolist()}"
-        assert_close(layer.forward(x), np.array(expected_out, dtype=float), call=call)
+        # a fresh copy for each layer: one that mutates its input must not corrupt the next case
+        assert_close(layer.forward(x.copy()), np.array(expected_out, dtype=float), call=call)
         if expected_dx is not None:
             assert_close(
-                layer.backward(dout),
+                layer.backward(dout.copy()),
                 np.array(expected_dx, dtype=float),
                 call=f"{name}.backward(dout) with dout = {dout.tolist()} after {call}",
                 what="dx",

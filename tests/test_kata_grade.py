@@ -103,6 +103,10 @@ def test_next_exercise_names_its_file_functions_and_first_failing_check():
         'Run it alone: python -m pytest "tests/test_conv.py::test_c" --impl exercises',
     ]
     assert "All 3 exercises done" in describe_next(None, 3)
+    elsewhere = describe_next(next_exercise(rows), len(rows), impl_dir="/tmp/mine")
+    assert elsewhere.splitlines()[-1].endswith("--impl exercises --impl-dir /tmp/mine"), (
+        "the command to re-run one check must judge the same code the grader judged"
+    )
 
 
 def test_summary_counts_done_exercises_and_ends_with_the_next_one():
@@ -137,7 +141,14 @@ def test_trim_keeps_a_few_lines_and_says_what_was_cut():
     assert trimmed[0] == "line 0" and trimmed[13] == "line 13"
     assert trimmed[-1] == "... (26 more lines)"
     assert trim("short\n") == "short"
-    assert trim("x" * 500, max_width=50) == "x" * 47 + "..."
+
+
+def test_trim_wraps_long_lines_instead_of_cutting_them():
+    hint = "likely mistake: " + " ".join(f"word{number}" for number in range(40))
+    wrapped = trim(hint, max_width=50).splitlines()
+    assert all(len(line) <= 50 for line in wrapped)
+    assert " ".join(line.strip() for line in wrapped) == hint
+    assert wrapped[1].startswith("  "), "continuation lines are indented"
 
 
 def test_stub_defects_are_tests_passing_on_stubs_and_exercises_without_tests():

@@ -256,8 +256,8 @@ def test_f_sees_x_itself_through_a_view(impl, kind):
         x,
         expected=2 * weights.T * values,
         curvature=2 * weights.T,
-        call=f"numerical_gradient(f, x) with x {kind} and f reading x only through the view "
-        "x.T made beforehand",
+        call=f"numerical_gradient(f, x) with x a {kind} array and f reading x only through "
+        "the view x.T made beforehand",
     )
 
 

@@ -152,23 +152,41 @@ def check_metrics(result, impl, call: str) -> None:
         )
 
 
-def check_loss_weighting(got: float, setup: Setup, call: str) -> None:
-    expected = float(setup.example_losses().mean())
+def coverage_hint(setup: Setup) -> str:
+    """A hint when the batches the model saw do not cover every example once, else ''."""
+    seen = sum(len(batch) for batch in setup.model.batches)
+    if seen == setup.n:
+        return ""
+    return (
+        f"\nlikely mistake: the batches held {seen} examples in all, not the {setup.n} of x: "
+        "every example once, the last partial batch included (range(0, len(x), batch_size))"
+    )
+
+
+def loss_weighting_hint(got: float, setup: Setup) -> str:
+    """The mistake that explains the epoch loss ``got``, when one does, else ''."""
+    sizes = [len(batch) for batch in setup.model.batches]
     batch_means = [float(setup.example_losses()[batch].mean()) for batch in setup.model.batches]
-    hint = ""
-    if batch_means and math.isclose(got, float(np.mean(batch_means)), rel_tol=1e-9):
-        hint = (
+    if coverage_hint(setup) or not sizes:
+        return coverage_hint(setup)
+    if math.isclose(got, float(np.mean(batch_means)), rel_tol=1e-9):
+        return (
             "\nlikely mistake: the plain mean of the batch losses: the last, partial batch "
             "then counts as much as a full one; weight each batch loss by its size"
         )
-    sizes = [len(batch) for batch in setup.model.batches]
-    if sizes and math.isclose(got, sum(batch_means) * max(sizes) / setup.n, rel_tol=1e-9):
-        hint = (
+    if math.isclose(got, sum(batch_means) * max(sizes) / setup.n, rel_tol=1e-9):
+        return (
             "\nlikely mistake: every batch loss weighted by batch_size: the last batch holds "
             "fewer examples, weight it by len(batch)"
         )
+    return ""
+
+
+def check_loss_weighting(got: float, setup: Setup, call: str) -> None:
+    expected = float(setup.example_losses().mean())
     assert math.isclose(got, expected, rel_tol=1e-9), (
-        f"{call} returned loss {got!r}, expected the mean loss per example, {expected!r}{hint}"
+        f"{call} returned loss {got!r}, expected the mean loss per example, {expected!r}"
+        f"{loss_weighting_hint(got, setup)}"
     )
 
 
@@ -323,9 +341,12 @@ def test_the_accuracy_counts_every_example(impl, batch_size: int) -> None:
     check_metrics(result, impl, call)
     assert math.isclose(result.accuracy, expected, rel_tol=1e-12), (
         f"{call} returned accuracy {result.accuracy!r}, expected {expected!r} "
-        f"({round(expected * 13)} of the 13 examples have their label as highest score)\n"
-        "likely mistake: argmax over the wrong axis (axis=1: the classes), the accuracy of "
-        "the last batch only, or a mean of batch accuracies"
+        f"({round(expected * 13)} of the 13 examples have their label as highest score)"
+        + (
+            coverage_hint(setup)
+            or "\nlikely mistake: argmax over the wrong axis (axis=1: the classes), the "
+            "accuracy of the last batch only, or a mean of batch accuracies"
+        )
     )
 
 
