@@ -70,6 +70,10 @@ class Recipe:
     lr_decay: float = 1.0
     max_shift: int = 0
 
+    def inputs(self, images: np.ndarray) -> np.ndarray:
+        """Images ``(N, 1, 28, 28)`` as the model wants them: ``(N, *input_shape)``, a view."""
+        return images.reshape(len(images), *self.input_shape)
+
 
 def fit_epoch(
     recipe: Recipe,
@@ -93,7 +97,7 @@ def fit_epoch(
         recipe.model,
         SoftmaxCrossEntropy(),
         recipe.optimizer,
-        images.reshape(len(images), *recipe.input_shape),
+        recipe.inputs(images),
         labels,
         batch_size=recipe.batch_size,
         rng=rng,

@@ -24,14 +24,7 @@ import numpy as np
 
 from reference.layer import Layer
 
-from .conv_naive import conv_output_size
-
-
-def _check_positive(name: str, value: object) -> int:
-    """``value`` as an int if it is a positive integer, else a ValueError naming it."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
+from .conv_naive import _check_integer, conv_output_size
 
 
 class _Pool2d(Layer):
@@ -39,8 +32,8 @@ class _Pool2d(Layer):
 
     def __init__(self, kernel_size: int = 2, stride: int | None = None) -> None:
         super().__init__()
-        self.kernel_size = _check_positive("kernel_size", kernel_size)
-        self.stride = self.kernel_size if stride is None else _check_positive("stride", stride)
+        self.kernel_size = _check_integer("kernel_size", kernel_size, 1)
+        self.stride = self.kernel_size if stride is None else _check_integer("stride", stride, 1)
 
     def output_shape(self, x: np.ndarray) -> tuple[int, int, int, int]:
         """Check that ``x`` is 4-D and at least one window fits; return ``(N, C, OH, OW)``."""

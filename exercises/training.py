@@ -58,9 +58,11 @@ def check_dataset(x: np.ndarray, y: np.ndarray, batch_size: int) -> None:
     Checks: ``batch_size`` is a positive integer; ``x`` holds at least one example; ``x`` and
     ``y`` have the same number of examples (``len(x) == len(y)``).
     """
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)):
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
-    if batch_size < 1:
+    if (
+        isinstance(batch_size, bool)
+        or not isinstance(batch_size, (int, np.integer))
+        or batch_size < 1
+    ):
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
     if len(x) == 0:
         raise ValueError("x holds no examples: there is nothing to train on or evaluate")

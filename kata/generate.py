@@ -32,17 +32,16 @@ import ast
 import hashlib
 import io
 import json
-import os
 import re
 import sys
-import tempfile
 import textwrap
 import tokenize
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kata.curriculum import CURRICULUM, Exercise
+from kata.curriculum import CURRICULUM, Exercise, exercise_modules
+from reference.files import atomic_file
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 LINE_LENGTH = 100  # [tool.ruff] line-length: a longer stub is wrapped as `ruff format` would
@@ -293,13 +292,13 @@ def stub_message(region: Region, module: str) -> str:
 
 def stub_statement(region: Region, module: str) -> str:
     """The ``raise NotImplementedError(...)`` line(s) that replace a region."""
-    line = f'{region.indent}raise NotImplementedError("{stub_message(region, module)}")\n'
+    message = stub_message(region, module)
+    line = f'{region.indent}raise NotImplementedError("{message}")\n'
     if len(line) - 1 <= LINE_LENGTH:
         return line
-    inner = region.indent + "    "
     return (
         f"{region.indent}raise NotImplementedError(\n"
-        f'{inner}"{stub_message(region, module)}"\n'
+        f'{region.indent}    "{message}"\n'
         f"{region.indent})\n"
     )
 
@@ -435,7 +434,7 @@ class Plan:
 def read_reference(root: Path, curriculum: Sequence[Exercise]) -> list[ExerciseModule]:
     """Read and check every exercise module; all problems are reported together."""
     modules, problems = [], []
-    for module in dict.fromkeys(exercise.module for exercise in curriculum):
+    for module in exercise_modules(curriculum):
         path = root / "reference" / f"{module}.py"
         filename = f"reference/{module}.py"
         if not path.is_file():
@@ -503,18 +502,8 @@ def read_record(path: Path) -> dict[str, str]:
 def write_atomically(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` through a temporary file and ``os.replace``."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
-    descriptor, temporary = tempfile.mkstemp(
-        dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
-    )
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8", newline="\n") as stream:
-            stream.write(text)
-        os.chmod(temporary, mode)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    with atomic_file(path) as file:
+        file.write(text.encode("utf-8"))
 
 
 def _read(path: Path) -> str | None:

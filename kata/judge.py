@@ -225,9 +225,7 @@ def assert_close(
     matches = np.isclose(got, want, rtol=rtol, atol=atol, equal_nan=True)
     if np.all(matches):
         return
-    gap = np.where(matches, 0.0, np.abs(got.astype(np.float64) - want.astype(np.float64)))
-    gap = np.where(np.isnan(gap), np.inf, gap)
-    worst = np.unravel_index(int(np.argmax(gap)), got.shape)
+    worst = _worst(np.where(matches, 0.0, np.abs(got.astype(np.float64) - want.astype(np.float64))))
     lines = [
         f"{call}: {what} differs from the expected values",
         f"{np.count_nonzero(~matches)} of {got.size} elements differ "
@@ -383,19 +381,18 @@ def _dtype_diagnosis(got: np.dtype, expected: np.dtype) -> str:
 
 def _check_grads_keys(layer: object, call: str) -> None:
     """``layer.grads`` must have exactly the keys of ``layer.params``."""
+    keys = f"params has {sorted(layer.params)}, grads has {sorted(layer.grads)}"
     missing = [name for name in layer.params if name not in layer.grads]
     if missing:
         raise AssertionError(
             f"{call}: backward did not fill grads[{missing[0]!r}]\n"
-            f"params has {sorted(layer.params)}, grads has {sorted(layer.grads)}; backward "
-            "must set self.grads[name] for every self.params[name]"
+            f"{keys}; backward must set self.grads[name] for every self.params[name]"
         )
     extra = [name for name in layer.grads if name not in layer.params]
     if extra:
         raise AssertionError(
             f"{call}: grads has {extra[0]!r}, which is not a parameter\n"
-            f"params has {sorted(layer.params)}, grads has {sorted(layer.grads)}; the keys "
-            "must be the same"
+            f"{keys}; the keys must be the same"
         )
 
 
@@ -462,8 +459,7 @@ def _report(comparisons: list[_Comparison], *, rtol: float, call: str, batch: in
         return
     first = failed[0]
     a, n = first.analytic, first.numeric
-    gap = np.abs(a - n)
-    worst = np.unravel_index(int(np.argmax(np.where(np.isnan(gap), np.inf, gap))), a.shape)
+    worst = _worst(np.abs(a - n))
     where = (
         f"direction {worst[0] + 1} of {a.size} (grad . d)"
         if first.directions
@@ -569,6 +565,11 @@ def _constant_factor(a: np.ndarray, b: np.ndarray) -> float | None:
 
 
 # ------------------------------------------------------------------------------- formatting
+
+
+def _worst(gap: np.ndarray) -> tuple[int, ...]:
+    """The index of the largest entry of ``gap``, a NaN counting as the largest."""
+    return np.unravel_index(int(np.argmax(np.where(np.isnan(gap), np.inf, gap))), gap.shape)
 
 
 def _likely(mistake: str | None) -> list[str]:

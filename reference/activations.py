@@ -134,7 +134,8 @@ class Sigmoid(Layer):
     def forward(self, x: np.ndarray) -> np.ndarray:
         # BEGIN SOLUTION
         z = np.exp(-np.abs(x))
-        self.out = np.where(x >= 0, 1 / (1 + z), z / (1 + z))
+        denominator = 1 + z
+        self.out = np.where(x >= 0, 1 / denominator, z / denominator)
         return self.out
         # END SOLUTION
 

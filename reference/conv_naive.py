@@ -23,10 +23,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+import numpy.typing as npt
 
 from reference.layer import Layer
 
-Initializer = Callable[[tuple[int, ...], np.random.Generator, type], np.ndarray]
+Initializer = Callable[[tuple[int, ...], np.random.Generator, npt.DTypeLike], np.ndarray]
 
 
 def conv_output_size(size: int, kernel: int, stride: int, padding: int) -> int:
@@ -48,7 +49,7 @@ def conv_output_size(size: int, kernel: int, stride: int, padding: int) -> int:
 
 
 def conv_default_init(
-    shape: tuple[int, ...], rng: np.random.Generator, dtype: type = np.float32
+    shape: tuple[int, ...], rng: np.random.Generator, dtype: npt.DTypeLike = np.float32
 ) -> np.ndarray:
     """LeCun normal for a filter bank ``(O, C, kh, kw)``: N(0, 1 / fan_in), fan_in = C * kh * kw.
 
@@ -127,7 +128,7 @@ class NaiveConv2d(Layer):
         *,
         rng: np.random.Generator | None = None,
         init: Initializer | None = None,
-        dtype: type = np.float32,
+        dtype: npt.DTypeLike = np.float32,
     ) -> None:
         super().__init__()
         self.in_channels = _check_integer("in_channels", in_channels, 1)

@@ -68,6 +68,8 @@ from typing import IO, Any, Protocol
 import numpy as np
 from numpy.typing import DTypeLike
 
+from reference.files import atomic_file
+
 try:
     from numpy._core.multiarray import _reconstruct
 except ImportError:  # numpy < 2
@@ -258,12 +260,22 @@ def read_idx(path: str | os.PathLike[str], *, ndim: int) -> np.ndarray:
     return decode_idx(Path(path).read_bytes(), ndim=ndim, name=str(path))
 
 
-def read_split(images_path: Path, labels_path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """Read one split's images (N, 28, 28) and labels (N,), checked against each other."""
-    images = read_idx(images_path, ndim=3)
-    labels = read_idx(labels_path, ndim=1)
-    check_split(images, labels, images_name=str(images_path), labels_name=str(labels_path))
-    return images, labels
+def read_canonical_files(
+    read_file: Callable[[str, int], tuple[np.ndarray, str]], *, source: str
+) -> MNIST:
+    """MNIST from the four canonical files, whichever way they are reached.
+
+    ``read_file(stem, ndim)`` returns the decoded file (``stem`` is a name of
+    ``CANONICAL_FILES``) and the name to report it by, so that when a split's images and
+    labels disagree the ValueError names the two files.
+    """
+    arrays = {}
+    for split, (images_stem, labels_stem) in CANONICAL_FILES.items():
+        images, images_name = read_file(images_stem, 3)
+        labels, labels_name = read_file(labels_stem, 1)
+        check_split(images, labels, images_name=images_name, labels_name=labels_name)
+        arrays[f"{split}_images"], arrays[f"{split}_labels"] = images, labels
+    return MNIST(**arrays, source=source)
 
 
 def find_idx_file(directory: Path, stem: str) -> Path:
@@ -279,12 +291,12 @@ def read_directory(directory: str | os.PathLike[str]) -> MNIST:
     directory = Path(directory).expanduser()
     if not directory.is_dir():
         raise FileNotFoundError(f"{directory} is not a directory")
-    arrays = {}
-    for split, (images_stem, labels_stem) in CANONICAL_FILES.items():
-        images_path = find_idx_file(directory, images_stem)
-        labels_path = find_idx_file(directory, labels_stem)
-        arrays[f"{split}_images"], arrays[f"{split}_labels"] = read_split(images_path, labels_path)
-    return MNIST(**arrays, source=f"directory {directory}")
+
+    def read_file(stem: str, ndim: int) -> tuple[np.ndarray, str]:
+        path = find_idx_file(directory, stem)
+        return read_idx(path, ndim=ndim), str(path)
+
+    return read_canonical_files(read_file, source=f"directory {directory}")
 
 
 # --------------------------------------------------------------------------------------------
@@ -292,13 +304,9 @@ def read_directory(directory: str | os.PathLike[str]) -> MNIST:
 # --------------------------------------------------------------------------------------------
 
 
-def sha256_of(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
 def check_sha256(data: bytes, expected: str, *, name: str) -> None:
     """Raise ChecksumError unless the SHA-256 of ``data`` is ``expected``."""
-    actual = sha256_of(data)
+    actual = hashlib.sha256(data).hexdigest()
     if actual != expected:
         raise ChecksumError(f"{name}: SHA-256 mismatch: expected {expected}, got {actual}")
 
@@ -335,19 +343,14 @@ class Mirror:
         return f"mirror {self.url}"
 
     def load(self) -> MNIST:
-        arrays = {}
-        for split, (images_stem, labels_stem) in CANONICAL_FILES.items():
-            images = self._fetch_idx(f"{images_stem}.gz", ndim=3)
-            labels = self._fetch_idx(f"{labels_stem}.gz", ndim=1)
-            check_split(images, labels, images_name=images_stem, labels_name=labels_stem)
-            arrays[f"{split}_images"], arrays[f"{split}_labels"] = images, labels
-        return MNIST(**arrays, source=self.description)
+        return read_canonical_files(self._fetch_idx, source=self.description)
 
-    def _fetch_idx(self, file_name: str, *, ndim: int) -> np.ndarray:
+    def _fetch_idx(self, stem: str, ndim: int) -> tuple[np.ndarray, str]:
+        file_name = f"{stem}.gz"
         url = self.url + file_name
         data = self.fetch(url)
         check_sha256(data, self.checksums[file_name], name=url)
-        return decode_idx(data, ndim=ndim, name=url)
+        return decode_idx(data, ndim=ndim, name=url), stem
 
 
 # --------------------------------------------------------------------------------------------
@@ -528,6 +531,11 @@ def default_cache_dir() -> Path:
     return Path(root).expanduser() / "mnist"
 
 
+def cache_file(cache_dir: str | os.PathLike[str] | None = None) -> Path:
+    """The cache ``mnist.npz`` in ``cache_dir`` (default ``default_cache_dir()``)."""
+    return Path(cache_dir or default_cache_dir()).expanduser() / CACHE_FILE
+
+
 def read_cache(path: Path) -> MNIST:
     """Read the cached arrays; ValueError or OSError when missing, damaged or malformed."""
     try:
@@ -546,21 +554,12 @@ def write_cache(mnist: MNIST, path: Path) -> None:
     """Write the arrays to ``path`` atomically: all of them, or nothing and no temporary file.
 
     They go to a temporary file in the same folder, which ``os.replace`` then renames (atomic
-    on one file system). Uncompressed, so reading it back takes a fraction of a second.
+    on one file system: ``reference.files.atomic_file``). Uncompressed, so reading it back takes
+    a fraction of a second.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as file:
-            np.savez(
-                file, **{name: getattr(mnist, name) for name in ARRAY_NAMES}, origin=mnist.source
-            )
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    with atomic_file(path) as file:
+        np.savez(file, **{name: getattr(mnist, name) for name in ARRAY_NAMES}, origin=mnist.source)
 
 
 # --------------------------------------------------------------------------------------------
@@ -606,7 +605,7 @@ def load_mnist(
                 stacklevel=2,
             )
 
-    cache_path = Path(cache_dir or default_cache_dir()).expanduser() / CACHE_FILE
+    cache_path = cache_file(cache_dir)
     if not cache_path.exists():
         failures.append((f"cache {cache_path}", "not there yet"))
     else:
@@ -780,8 +779,11 @@ def pixel_statistics(images: np.ndarray) -> tuple[float, float]:
     return mean, math.sqrt(variance)
 
 
-def verify_real_mnist(mnist: MNIST) -> list[str]:
-    """What in ``mnist`` differs from the real MNIST (sizes, class counts, pixel statistics)."""
+def verify_real_mnist(mnist: MNIST, pixel_stats: tuple[float, float]) -> list[str]:
+    """What in ``mnist`` differs from the real MNIST (sizes, class counts, pixel statistics).
+
+    ``pixel_stats`` is ``pixel_statistics(mnist.train_images)``.
+    """
     problems = []
     for split, labels in (("train", mnist.train_labels), ("test", mnist.test_labels)):
         counts = tuple(int(c) for c in np.bincount(labels, minlength=NUM_CLASSES))
@@ -789,7 +791,7 @@ def verify_real_mnist(mnist: MNIST) -> list[str]:
             problems.append(
                 f"{split} class counts {counts}, expected {CANONICAL_CLASS_COUNTS[split]}"
             )
-    mean, std = pixel_statistics(mnist.train_images)
+    mean, std = pixel_stats
     if abs(mean - MNIST_MEAN) > 1e-3 or abs(std - MNIST_STD) > 1e-3:
         problems.append(
             f"training pixel mean {mean:.6f} / std {std:.6f} differ from MNIST_MEAN "
@@ -798,7 +800,9 @@ def verify_real_mnist(mnist: MNIST) -> list[str]:
     return problems
 
 
-def describe(mnist: MNIST, cache_path: Path, seconds: float) -> str:
+def describe(
+    mnist: MNIST, cache_path: Path, seconds: float, pixel_stats: tuple[float, float]
+) -> str:
     lines = [
         f"source:     {mnist.source}",
         f"cache:      {cache_path} ({'present' if cache_path.exists() else 'absent'})",
@@ -813,7 +817,7 @@ def describe(mnist: MNIST, cache_path: Path, seconds: float) -> str:
             f"{split}_labels: {labels.shape} {labels.dtype}",
             f"  class counts 0..9: {' '.join(str(c) for c in counts)}",
         ]
-    mean, std = pixel_statistics(mnist.train_images)
+    mean, std = pixel_stats
     lines.append(
         f"training pixels /255: mean {mean:.6f} (MNIST_MEAN {MNIST_MEAN}), "
         f"std {std:.6f} (MNIST_STD {MNIST_STD})"
@@ -829,15 +833,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--dir", help="a folder with the four canonical IDX files (or MNIST_DIR)")
     parser.add_argument("--cache-dir", help="the folder of the cache file mnist.npz")
     args = parser.parse_args(argv)
-    cache_dir = Path(args.cache_dir).expanduser() if args.cache_dir else default_cache_dir()
     start = time.perf_counter()
     try:
-        mnist = load_mnist(args.dir, cache_dir=cache_dir)
+        mnist = load_mnist(args.dir, cache_dir=args.cache_dir)
     except MNISTNotFoundError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    print(describe(mnist, cache_dir / CACHE_FILE, time.perf_counter() - start))
-    problems = verify_real_mnist(mnist)
+    seconds = time.perf_counter() - start
+    pixel_stats = pixel_statistics(mnist.train_images)
+    print(describe(mnist, cache_file(args.cache_dir), seconds, pixel_stats))
+    problems = verify_real_mnist(mnist, pixel_stats)
     if problems:
         print("NOT the real MNIST:\n  " + "\n  ".join(problems), file=sys.stderr)
         return 1

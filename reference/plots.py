@@ -11,10 +11,11 @@ This module is infrastructure: it is given, not an exercise.
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
+
+from reference.files import atomic_file
 
 INSTALL_HINT = (
     "plotting needs matplotlib, which is not installed: "
@@ -73,16 +74,9 @@ def plot_curves(
         figure.suptitle(title)
     figure.tight_layout()
     target = Path(path)
-    handle, temporary = tempfile.mkstemp(
-        dir=target.parent, prefix=f".{target.name}.", suffix=".png"
-    )
     try:
-        with os.fdopen(handle, "wb") as file:
+        with atomic_file(target) as file:
             figure.savefig(file, format="png", dpi=100)
-        os.replace(temporary, target)
-    except BaseException:
-        os.unlink(temporary)
-        raise
     finally:
         pyplot.close(figure)
     return target

@@ -135,11 +135,6 @@ def make_recipe(args: argparse.Namespace) -> tuple[Recipe, np.random.Generator]:
     return recipe, np.random.default_rng(order_seed)
 
 
-def as_inputs(images: np.ndarray, recipe: Recipe) -> np.ndarray:
-    """Images ``(N, 1, 28, 28)`` reshaped to ``(N, *recipe.input_shape)`` (a view, no copy)."""
-    return images.reshape(len(images), *recipe.input_shape)
-
-
 def parameter_count(recipe: Recipe) -> int:
     return sum(value.size for value in recipe.model.params.values())
 
@@ -171,7 +166,7 @@ def train(
 ) -> list[EpochResult]:
     """Train ``recipe.epochs`` epochs; print one line per epoch on ``out``, the bar on ``err``."""
     loss_fn = SoftmaxCrossEntropy()
-    x_val, y_val = as_inputs(dataset.x_val, recipe), dataset.y_val
+    x_val, y_val = recipe.inputs(dataset.x_val), dataset.y_val
     examples = len(dataset.x_train)
     batches = -(-examples // recipe.batch_size)
     results = []
@@ -234,7 +229,7 @@ def run(
     test = evaluate(
         recipe.model,
         SoftmaxCrossEntropy(),
-        as_inputs(dataset.x_test, recipe),
+        recipe.inputs(dataset.x_test),
         dataset.y_test,
         batch_size=EVALUATION_BATCH_SIZE,
     )

@@ -56,9 +56,11 @@ def check_dataset(x: np.ndarray, y: np.ndarray, batch_size: int) -> None:
     Checks: ``batch_size`` is a positive integer; ``x`` holds at least one example; ``x`` and
     ``y`` have the same number of examples (``len(x) == len(y)``).
     """
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)):
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
-    if batch_size < 1:
+    if (
+        isinstance(batch_size, bool)
+        or not isinstance(batch_size, (int, np.integer))
+        or batch_size < 1
+    ):
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
     if len(x) == 0:
         raise ValueError("x holds no examples: there is nothing to train on or evaluate")
@@ -128,11 +130,12 @@ def train_epoch(
     correct = 0
     for start in range(0, len(x), batch_size):
         batch = order[start : start + batch_size]
-        out = model.forward(x[batch])
-        loss = loss_fn.forward(out, y[batch])
+        x_batch, y_batch = x[batch], y[batch]
+        out = model.forward(x_batch)
+        loss = loss_fn.forward(out, y_batch)
         model.backward(loss_fn.backward())
         optimizer.step(model.params, model.grads)
-        batch_correct = int(np.sum(out.argmax(axis=1) == y[batch]))
+        batch_correct = int(np.sum(out.argmax(axis=1) == y_batch))
         total_loss += loss * len(batch)
         correct += batch_correct
         if on_batch is not None:

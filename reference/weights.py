@@ -12,12 +12,13 @@ This module is infrastructure: it is given, not an exercise.
 from __future__ import annotations
 
 import os
-import tempfile
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
+
+from reference.files import atomic_file
 
 
 def save_params(params: Mapping[str, np.ndarray], path: str | os.PathLike[str]) -> Path:
@@ -29,14 +30,8 @@ def save_params(params: Mapping[str, np.ndarray], path: str | os.PathLike[str]) 
     target = Path(path)
     if not target.parent.is_dir():
         raise FileNotFoundError(f"cannot save weights to {target}: no directory {target.parent}")
-    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            np.savez(file, **{name: np.asarray(value) for name, value in params.items()})
-        os.replace(temporary, target)
-    except BaseException:
-        os.unlink(temporary)
-        raise
+    with atomic_file(target) as file:
+        np.savez(file, **{name: np.asarray(value) for name, value in params.items()})
     return target
 
 

@@ -98,19 +98,23 @@ def _install_implementation(name: str, directory: str | None) -> None:
 
 
 def exercise_of(item: pytest.Item) -> str | None:
-    """The exercise id a test is marked with, or None for the kata's own tests."""
+    """The exercise id a test is marked with, or None for the kata's own tests.
+
+    Raises:
+        pytest.UsageError: if the mark names no exercise of the curriculum.
+    """
     mark = item.get_closest_marker("exercise")
-    return mark.args[0] if mark else None
+    if mark is None:
+        return None
+    if len(mark.args) != 1 or mark.args[0] not in EXERCISE_IDS:
+        raise pytest.UsageError(
+            f"{item.nodeid}: exercise mark {mark.args!r} names no exercise of the "
+            f"curriculum ({', '.join(EXERCISE_IDS)})"
+        )
+    return mark.args[0]
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    for item in items:
-        mark = item.get_closest_marker("exercise")
-        if mark and (len(mark.args) != 1 or mark.args[0] not in EXERCISE_IDS):
-            raise pytest.UsageError(
-                f"{item.nodeid}: exercise mark {mark.args!r} names no exercise of the "
-                f"curriculum ({', '.join(EXERCISE_IDS)})"
-            )
     wanted = set(config.getoption("--exercise"))
     judging_learner = config.getoption("--impl") != "reference"
     kept, dropped = [], []

@@ -2,7 +2,8 @@
 
 Oracles compute, one index at a time and in float64, what a layer must return: slow, obviously
 right, and independent of the code under test (they never call it). :func:`matching_mistake`
-and :func:`diagnose_conv_output` tell which usual mistake explains a wrong result. The probe
+and :func:`diagnose_conv_output` tell which usual mistake explains a wrong result;
+:func:`no_float_warnings` makes an overflow in the code under test a failure. The probe
 :func:`python_line_events` counts how much Python the code under test runs, to tell a
 vectorized implementation from one with a Python loop over samples or output positions
 without timing anything.
@@ -13,6 +14,7 @@ These are plain functions, not tests: they carry no exercise mark.
 from __future__ import annotations
 
 import sys
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
@@ -31,6 +33,22 @@ def matching_mistake(got: object, mistakes: list[tuple[np.ndarray, str]]) -> str
         if got.shape == predicted.shape and np.allclose(got, predicted, rtol=1e-6, atol=1e-9):
             return mistake
     return None
+
+
+def no_float_warnings(call: str, function: Callable[[], object], *, hint: str) -> object:
+    """``function()``, with numpy's overflow, division by zero and invalid values made failures.
+
+    A ``FloatingPointError`` or ``RuntimeWarning`` raised inside becomes an ``AssertionError``
+    naming ``call`` and the error, with ``hint`` (the stable formula) as the likely mistake.
+    """
+    with warnings.catch_warnings(), np.errstate(over="raise", divide="raise", invalid="raise"):
+        warnings.simplefilter("error")
+        try:
+            return function()
+        except (FloatingPointError, RuntimeWarning) as error:
+            raise AssertionError(
+                f"{call} raised {type(error).__name__}: {error}\nlikely mistake: {hint}"
+            ) from None
 
 
 def output_size(size: int, kernel: int, stride: int, padding: int) -> int:
@@ -158,26 +176,28 @@ LINE_EVENTS_SLACK = 4
 
 
 def assert_lines_do_not_grow(
-    counts: dict[tuple[int, ...], int],
+    directory: str | Path,
+    run: Callable[[tuple[int, ...]], Callable[[], object]],
     small: tuple[int, ...],
     *,
     call: str,
     loop_hints: dict[tuple[int, ...], str],
     allowed_loop: str,
 ) -> None:
-    """Fail unless each shape of ``counts`` ran at most a few more lines than ``small``.
+    """Fail unless every shape of ``loop_hints`` runs at most a few more lines than ``small``.
 
-    ``counts`` maps an input shape to :func:`python_line_events` of ``call`` on that input;
+    ``run(shape)`` prepares ``call`` on an input of that shape and returns it as a zero-argument
+    function, whose lines written in ``directory`` :func:`python_line_events` counts;
     ``loop_hints[shape]`` names the loop that makes the count grow from ``small`` to ``shape``
     (over the samples, over the output positions); ``allowed_loop`` says which loop is fine.
     """
-    for shape, count in counts.items():
-        if shape == small:
-            continue
+    counts = {shape: python_line_events(directory, run(shape)) for shape in (small, *loop_hints)}
+    for shape, loop in loop_hints.items():
+        count = counts[shape]
         assert count <= counts[small] + LINE_EVENTS_SLACK, (
             f"{call} ran {counts[small]} lines of your Python on x of shape {small}, {count} on "
             f"x of shape {shape}\n"
             "vectorized code runs the same lines whatever the batch and the image size\n"
-            f"likely mistake: {loop_hints[shape]}\n"
+            f"likely mistake: {loop}\n"
             f"the only Python loop allowed: {allowed_loop}, each step a whole-array operation"
         )

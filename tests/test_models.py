@@ -63,34 +63,35 @@ def build(impl: Any, name: str) -> Any:
     return recipe
 
 
-def as_inputs(images: np.ndarray, recipe: Any) -> np.ndarray:
-    return images.reshape(len(images), *recipe.input_shape)
-
-
 def layers_of(model: Any) -> list[Any]:
     return list(getattr(model, "layers", []))
 
 
 def time_layers(model: Any, x: np.ndarray) -> list[tuple[str, float, float]]:
     """(layer, forward seconds, backward seconds) for each layer, on the batch ``x``."""
-    timings = []
-    outputs = []
-    for index, layer in enumerate(layers_of(model)):
+    layers = layers_of(model)
+    forward_seconds = []
+    for layer in layers:
         start = time.perf_counter()
         x = layer.forward(x)
-        timings.append([f"({index}) {layer!r}", time.perf_counter() - start, 0.0])
-        outputs.append(x)
+        forward_seconds.append(time.perf_counter() - start)
+    backward_seconds = []
     dout = np.ones_like(x)
-    for index in reversed(range(len(outputs))):
+    for layer in reversed(layers):
         start = time.perf_counter()
-        dout = layers_of(model)[index].backward(dout)
-        timings[index][2] = time.perf_counter() - start
-    return [tuple(timing) for timing in timings]
+        dout = layer.backward(dout)
+        backward_seconds.append(time.perf_counter() - start)
+    return [
+        (f"({index}) {layer!r}", forward, backward)
+        for index, (layer, forward, backward) in enumerate(
+            zip(layers, forward_seconds, reversed(backward_seconds), strict=True)
+        )
+    ]
 
 
 def guard_speed(impl: Any, name: str, recipe: Any, mnist: Any) -> None:
     """Fail at once, naming the slow layer, when an epoch would exceed the budget."""
-    x = as_inputs(mnist.x_train[: recipe.batch_size], recipe)
+    x = recipe.inputs(mnist.x_train[: recipe.batch_size])
     y = mnist.y_train[: recipe.batch_size]
     loss_fn = impl.losses.SoftmaxCrossEntropy()
     start = time.perf_counter()
@@ -139,7 +140,7 @@ def run_capstone(impl: Any, name: str, mnist: Any, capsys: pytest.CaptureFixture
     for _ in range(recipe.epochs):
         metrics = impl.models.fit_epoch(recipe, mnist.x_train, mnist.y_train, order_rng)
         train_losses.append(f"{float(metrics.loss):.4f}")
-    accuracy = accuracy_on(recipe.model, as_inputs(mnist.x_test, recipe), mnist.y_test)
+    accuracy = accuracy_on(recipe.model, recipe.inputs(mnist.x_test), mnist.y_test)
     seconds = time.perf_counter() - start
     threshold = THRESHOLDS[name]
     report = (

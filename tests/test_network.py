@@ -12,6 +12,7 @@ import pytest
 
 from kata.judge import assert_close, check_layer
 from reference.layer import Layer
+from tests.oracles import matching_mistake
 from tests.toys import Affine, Tanh
 
 pytestmark = pytest.mark.exercise("network")
@@ -77,11 +78,9 @@ class Recorder(Layer):
         return self.factor * dout
 
 
-def mlp(impl, sizes=(3, 4, 2)):
-    """Sequential(Affine, Tanh, Affine, Scale): four layers, three with parameters."""
-    return impl.network.Sequential(
-        Affine(sizes[0], sizes[1], seed=1), Tanh(), Affine(sizes[1], sizes[2], seed=2), Scale()
-    )
+def mlp(impl):
+    """The network ``MLP`` names: four layers, three with parameters."""
+    return impl.network.Sequential(Affine(3, 4, seed=1), Tanh(), Affine(4, 2, seed=2), Scale())
 
 
 MLP = "Sequential(Affine(3, 4), Tanh(), Affine(4, 2), Scale())"
@@ -93,14 +92,12 @@ MLP = "Sequential(Affine(3, 4), Tanh(), Affine(4, 2), Scale())"
 def test_forward_applies_the_layers_in_order(impl) -> None:
     x = np.array([[1.0, -2.0, 0.5]])
     out = impl.network.Sequential(Shift(1.0), Double()).forward(x)
-    hint = None
-    if out is not None and np.allclose(out, 2 * x + 1):
-        hint = "the layers ran in reverse order"
     assert_close(
         out,
         2 * (x + 1),
         call="Sequential(Shift(1), Double()).forward(x) with x = [[1, -2, 0.5]]",
-        hint=hint or "each layer's forward takes the previous layer's output",
+        hint=matching_mistake(out, [(2 * x + 1, "the layers ran in reverse order")])
+        or "each layer's forward takes the previous layer's output",
     )
 
 

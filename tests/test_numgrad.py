@@ -19,6 +19,7 @@ from kata.judge import assert_close, assert_unchanged, noncontiguous
 pytestmark = pytest.mark.exercise("numerical_gradient")
 
 SHAPES = st.lists(st.integers(1, 4), min_size=1, max_size=3).map(tuple)
+ND_SHAPES = st.lists(st.integers(2, 4), min_size=2, max_size=3).map(tuple)
 SEEDS = st.integers(0, 2**32 - 1)
 DEFAULT_H = 1e-5
 
@@ -164,7 +165,7 @@ def test_quadratic_form_with_a_non_symmetric_matrix(impl, n, seed):
     )
 
 
-@given(shape=st.lists(st.integers(2, 4), min_size=2, max_size=3).map(tuple), seed=SEEDS)
+@given(shape=ND_SHAPES, seed=SEEDS)
 def test_function_of_an_n_dimensional_array(impl, shape, seed):
     rng = np.random.default_rng(seed)
     X = rng.standard_normal(shape)
@@ -262,7 +263,7 @@ def test_f_sees_x_itself_through_a_view(impl, kind):
 
 
 @given(
-    shape=st.lists(st.integers(2, 4), min_size=2, max_size=3).map(tuple),
+    shape=ND_SHAPES,
     kind=st.sampled_from(["strided", "transposed", "sliced"]),
     seed=SEEDS,
 )

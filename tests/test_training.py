@@ -165,10 +165,12 @@ def coverage_hint(setup: Setup) -> str:
 
 def loss_weighting_hint(got: float, setup: Setup) -> str:
     """The mistake that explains the epoch loss ``got``, when one does, else ''."""
+    coverage = coverage_hint(setup)
+    if coverage or not setup.model.batches:
+        return coverage
     sizes = [len(batch) for batch in setup.model.batches]
-    batch_means = [float(setup.example_losses()[batch].mean()) for batch in setup.model.batches]
-    if coverage_hint(setup) or not sizes:
-        return coverage_hint(setup)
+    losses = setup.example_losses()
+    batch_means = [float(losses[batch].mean()) for batch in setup.model.batches]
     if math.isclose(got, float(np.mean(batch_means)), rel_tol=1e-9):
         return (
             "\nlikely mistake: the plain mean of the batch losses: the last, partial batch "
