@@ -55,6 +55,7 @@ def tests(session: nox.Session) -> None:
     session.install(*SUITE, "ruff", "matplotlib")
     install_pip(session)
     session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
     session.run("python", "-m", "kata.generate", "--check")
     session.run("python", "-m", "pytest", *(session.posargs or ["tests"]))
     stubs = Path(session.create_tmp()) / "stubs"
