@@ -75,7 +75,7 @@ def data(session: nox.Session) -> None:
     """Fetch, verify and describe MNIST."""
     session.install("numpy")
     install_pip(session)
-    session.run("python", "-m", "reference.data", *session.posargs)
+    session.run("python", "-m", "toolkit.data", *session.posargs)
 
 
 @nox.session
@@ -83,7 +83,7 @@ def train(session: nox.Session) -> None:
     """Train a reference network: `nox -s train -- mlp --epochs 5 --plot mlp.png`."""
     session.install("numpy", "matplotlib")
     install_pip(session)
-    session.run("python", "-m", "reference.train", *session.posargs)
+    session.run("python", "-m", "toolkit.train", *session.posargs)
 
 
 @nox.session

@@ -13,7 +13,7 @@ from collections.abc import Callable
 import numpy as np
 import numpy.typing as npt
 
-from reference.layer import Layer
+from toolkit.layer import Layer
 
 Initializer = Callable[[tuple[int, ...], np.random.Generator, npt.DTypeLike], np.ndarray]
 

@@ -5,7 +5,7 @@
 A *recipe* is everything needed to train a network on MNIST: the model, the optimizer that
 updates its parameters, how many epochs, the mini-batch size, and the shape each example must
 have when it enters the model, and optionally a learning-rate decay and an augmentation. The
-trainer (``python -m reference.train``, the capstone tests) runs::
+trainer (``python -m toolkit.train``, the capstone tests) runs::
 
     for epoch in range(recipe.epochs):
         fit_epoch(recipe, images, labels, rng)   # shift, reshape, your train_epoch, decay
@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from reference.data import random_shift
+from toolkit.data import random_shift
 
 from .activations import ReLU
 from .conv import Conv2d
@@ -86,10 +86,10 @@ def fit_epoch(
     """One epoch of ``recipe`` on ``images`` ``(N, 1, 28, 28)``: the trainer's whole step.
 
     Each image is first moved by a random offset of up to ``recipe.max_shift`` pixels (new
-    offsets every epoch: ``reference.data.random_shift``), then the batch is reshaped to
+    offsets every epoch: ``toolkit.data.random_shift``), then the batch is reshaped to
     ``recipe.input_shape`` and trained on by your ``train_epoch``; last, the learning rate is
     multiplied by ``recipe.lr_decay``, so that late epochs take smaller steps and settle.
-    ``python -m reference.train`` and the capstone tests both train through this function.
+    ``python -m toolkit.train`` and the capstone tests both train through this function.
     """
     if recipe.max_shift:
         images = random_shift(images, recipe.max_shift, rng)
@@ -223,4 +223,4 @@ NETWORKS: dict[str, Callable[[np.random.Generator], Recipe]] = {
     "mlp": mlp,
     "lenet5": lenet5,
 }
-"""The builders by name, as ``python -m reference.train <name>`` knows them."""
+"""The builders by name, as ``python -m toolkit.train <name>`` knows them."""

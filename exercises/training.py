@@ -27,7 +27,7 @@ from typing import NamedTuple, Protocol
 
 import numpy as np
 
-from reference.layer import Layer
+from toolkit.layer import Layer
 
 
 class Metrics(NamedTuple):

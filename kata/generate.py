@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kata.curriculum import CURRICULUM, Exercise, exercise_modules
-from reference.files import atomic_file
+from toolkit.files import atomic_file
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 LINE_LENGTH = 100  # [tool.ruff] line-length: a longer stub is wrapped as `ruff format` would

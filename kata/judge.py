@@ -8,7 +8,7 @@ The tests of every exercise use these five functions::
     assert_unchanged(before, after, call=...) # the input was not written into
     noncontiguous(x)                          # the same values, as a strided view
 
-The oracle of a gradient is always ``reference.gradcheck`` (float64 central differences),
+The oracle of a gradient is always ``toolkit.gradcheck`` (float64 central differences),
 never the learner's code. A failure raises ``AssertionError`` with a few lines: what was
 called, which tensor is wrong, the worst element (analytic against numerical), and, when the
 numbers show it, the likely mistake::
@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from reference.gradcheck import (
+from toolkit.gradcheck import (
     directional_derivative,
     numerical_gradient,
     numerical_vjp,
@@ -73,7 +73,7 @@ def check_layer(
     """Check ``layer.backward`` (dx and every ``grads[name]``) against central differences.
 
     With an upstream gradient g ~ N(0, 1) of the output's shape, the true gradients are those
-    of the scalar ``sum(forward(x) * g)``; ``reference.gradcheck.numerical_vjp`` computes them by
+    of the scalar ``sum(forward(x) * g)``; ``toolkit.gradcheck.numerical_vjp`` computes them by
     perturbing x and each parameter in place (and restoring them). A tensor with more than
     ``max_elements`` entries is checked along ``DIRECTIONS`` random directions instead.
 
@@ -140,7 +140,7 @@ def check_loss(
     ``loss.forward(prediction, target)`` must return a finite scalar and leave both arguments
     unchanged; ``loss.backward()`` must return an array of the shape and dtype of
     ``prediction`` equal to d(loss)/d(prediction), computed numerically by
-    ``reference.gradcheck.numerical_gradient`` on a float64 copy of the prediction.
+    ``toolkit.gradcheck.numerical_gradient`` on a float64 copy of the prediction.
 
     Raises:
         AssertionError: naming what is wrong, the worst element and the likely mistake.

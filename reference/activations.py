@@ -8,8 +8,8 @@ Its backward pass is the chain rule, element by element::
 so ``forward`` keeps what ``a'`` needs (the input, a mask, or the output itself) and
 ``backward`` multiplies. These layers have no parameters: ``params`` and ``grads`` stay empty.
 
-The base class ``Layer`` (given, in ``reference/layer.py``, the one file of ``reference/``
-that is not a solution) provides the ``params`` and ``grads`` dictionaries, the ``training``
+The base class ``Layer`` (given, in ``toolkit/layer.py``, beside the rest of what the kata
+gives you) provides the ``params`` and ``grads`` dictionaries, the ``training``
 flag with ``train()`` and ``eval()``, and ``layer(x)`` as a shorthand for ``layer.forward(x)``.
 Rules every layer of the kata keeps:
 
@@ -25,7 +25,7 @@ from numbers import Real
 
 import numpy as np
 
-from reference.layer import Layer
+from toolkit.layer import Layer
 
 
 class ReLU(Layer):

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from reference.layer import Layer
+from toolkit.layer import Layer
 
 
 class Sequential(Layer):

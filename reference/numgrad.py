@@ -2,7 +2,7 @@
 
 Every backward pass you write in this kata is checked against a numerical gradient: the slope
 of the function measured by nudging each input a little. This exercise builds that tool. (The
-kata's judge uses its own trusted copy, ``reference.gradcheck``; yours is tested against
+kata's judge uses its own trusted copy, ``toolkit.gradcheck``; yours is tested against
 derivatives known on paper.)
 """
 

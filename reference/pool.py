@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from reference.layer import Layer
+from toolkit.layer import Layer
 
 from .conv_naive import _check_integer, conv_output_size
 

@@ -17,8 +17,8 @@ import pytest
 from hypothesis import strategies as st
 
 from kata.judge import assert_close, assert_unchanged, noncontiguous
-from reference.layer import Layer
 from tests.oracles import conv2d_oracle, diagnose_conv_output, matching_mistake
+from toolkit.layer import Layer
 
 Case = tuple[int, int, int, tuple[int, int], int, int, int, int]
 """(N, C, O, (kh, kw), stride, padding, H, W): a batch of N images C x H x W, O filters."""

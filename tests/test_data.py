@@ -1,8 +1,8 @@
-"""Tests of the MNIST infrastructure (reference/data.py): no exercise mark, no network.
+"""Tests of the MNIST infrastructure (toolkit/data.py): no exercise mark, no network.
 
 Every file is written here: small IDX files (corrupt ones included), fake mirrors (a dict of
 URL -> bytes), fake wheels (a zip holding a small gzipped pickle) with their own SHA-256. The
-real data is checked by ``python -m reference.data`` instead.
+real data is checked by ``python -m toolkit.data`` instead.
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reference import data
-from reference.data import MNIST
+from toolkit import data
+from toolkit.data import MNIST
 
 TRAIN_IMAGES, TRAIN_LABELS = data.CANONICAL_FILES["train"]
 TEST_IMAGES, TEST_LABELS = data.CANONICAL_FILES["test"]
@@ -703,7 +703,7 @@ def test_minibatches_reject_a_bad_batch_size_at_once(batch_size: object) -> None
 
 
 # --------------------------------------------------------------------------------------------
-# python -m reference.data
+# python -m toolkit.data
 # --------------------------------------------------------------------------------------------
 
 

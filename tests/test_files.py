@@ -1,4 +1,4 @@
-"""reference.files.atomic_file: all of the file, or the old file untouched."""
+"""toolkit.files.atomic_file: all of the file, or the old file untouched."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from reference.files import atomic_file
+from toolkit.files import atomic_file
 
 
 def test_writes_the_file_with_ordinary_permissions(tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reference.gradcheck import (
+from toolkit.gradcheck import (
     directional_derivative,
     numerical_gradient,
     numerical_vjp,

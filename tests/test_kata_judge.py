@@ -18,8 +18,8 @@ from kata.judge import (
     check_loss,
     noncontiguous,
 )
-from reference.layer import Layer
 from tests.toys import Affine, Tanh
+from toolkit.layer import Layer
 
 # ------------------------------------------------------------------------- toy layers
 # The correct Affine and Tanh come from tests.toys; each class below plants one mistake in them.

@@ -24,7 +24,7 @@ import pytest
 
 import reference.losses as reference_losses
 import reference.models as reference_models
-from reference.data import MNISTNotFoundError, load_dataset
+from toolkit.data import MNISTNotFoundError, load_dataset
 
 MNIST_MLP = pytest.mark.exercise("mnist_mlp")
 LENET5 = pytest.mark.exercise("lenet5")

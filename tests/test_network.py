@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from kata.judge import assert_close, check_layer
-from reference.layer import Layer
 from tests.oracles import matching_mistake
 from tests.toys import Affine, Tanh
+from toolkit.layer import Layer
 
 pytestmark = pytest.mark.exercise("network")
 

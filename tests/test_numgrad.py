@@ -1,6 +1,6 @@
 """Exercise ``numerical_gradient``: central differences, judged against derivatives known on paper.
 
-The judge's own gradient (``reference.gradcheck``) is never used here: every expected value is
+The judge's own gradient (``toolkit.gradcheck``) is never used here: every expected value is
 an analytic derivative, so the learner's tool is checked independently of the tool that checks
 everything else.
 """

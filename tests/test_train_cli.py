@@ -1,4 +1,4 @@
-"""``python -m reference.train``, its progress bar, weights files and plots (infrastructure).
+"""``python -m toolkit.train``, its progress bar, weights files and plots (infrastructure).
 
 The command runs in-process on a tiny fake dataset passed to ``main``, so no MNIST is needed
 and every run takes well under a second.
@@ -13,7 +13,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from reference import progress, train, weights
+from toolkit import progress, train, weights
 
 
 def fake_dataset(seed: int = 0, n_train: int = 96, n_other: int = 32) -> SimpleNamespace:
@@ -224,7 +224,7 @@ def test_plots_say_how_to_install_matplotlib_when_missing(monkeypatch):
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", no_matplotlib)
-    from reference import plots
+    from toolkit import plots
 
     with pytest.raises(ImportError, match=r"pip install matplotlib"):
         plots.require_matplotlib()

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from kata.judge import assert_unchanged
-from reference.layer import Layer
+from toolkit.layer import Layer
 
 pytestmark = pytest.mark.exercise("training")
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from reference.layer import Layer
+from toolkit.layer import Layer
 
 
 class Affine(Layer):

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
 
-from reference.files import atomic_file
+from toolkit.files import atomic_file
 
 INSTALL_HINT = (
     "plotting needs matplotlib, which is not installed: "

