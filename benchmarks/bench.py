@@ -20,7 +20,16 @@ twin translated layer by layer from the reference model):
   (``resource.getrusage(...).ru_maxrss`` after the steps minus its value once the model and the
   batches are built). Every measurement runs in a fresh interpreter so the peaks do not mix.
 - **ratio**: reference time / PyTorch time for the same network, batch size and optimizer
-  (PyTorch's default initialization: it does not change the speed).
+  (PyTorch's default initialization: it does not change the speed). The two sides take turns:
+  each of ``--repeats`` rounds measures the reference, then PyTorch, each in a fresh
+  interpreter, so a load that comes and goes on a shared machine hits both; the ratio printed
+  is the median of the rounds' ratios, with its range over the rounds.
+- **FLOPs of a step**: the multiply-adds of the matrix products a step needs (forward, the
+  weight gradients, the input gradients of every layer but the first: PyTorch computes no
+  gradient for the data), counted from the layer shapes, times two; elementwise work is left
+  out (it is memory-bound, not arithmetic). Divided by the step time it gives GFLOP/s, and
+  divided by **one core's peak**, measured in the same run as the GFLOP/s of a large float32
+  matrix product (``BLAS_PEAK_SIZE``), the fraction of the physical limit reached.
 
 One thread everywhere: ``OPENBLAS_NUM_THREADS``, ``OMP_NUM_THREADS`` and ``MKL_NUM_THREADS``
 default to 1 (set before numpy is imported; ``nox -s bench`` sets them too) and PyTorch runs
@@ -58,6 +67,7 @@ from reference.pool import Flatten, MaxPool2d  # noqa: E402
 
 EPOCH_EXAMPLES = 50_000
 WARMUP_STEPS = 3
+BLAS_PEAK_SIZE = 1024  # the float32 matrix product (n x n by n x n) that measures one core's peak
 FRAMEWORKS = ("reference", "torch")
 
 Step = Callable[[np.ndarray, np.ndarray], None]
@@ -141,6 +151,46 @@ def torch_optimizer(optim, optimizer: SGD | Adam, parameters):
     )
 
 
+def step_flops(recipe: Recipe, batch_size: int) -> int:
+    """The floating-point operations of the matrix products of one training step.
+
+    A ``Linear(D, M)`` on ``N`` examples costs ``2 N D M`` forward, as much again for its weight
+    gradient and, unless it is the first layer, for its input gradient. A convolution is the
+    same product on its im2col matrix: ``D = C kh kw`` and ``N`` counts every output position.
+    """
+    total = 0
+    shape: tuple[int, ...] = (batch_size, *recipe.input_shape)
+    x = np.zeros(shape, dtype=np.float32)
+    for index, layer in enumerate(recipe.model):
+        out = layer.forward(x)
+        if isinstance(layer, Linear):
+            products = out.shape[0] * layer.in_features * layer.out_features
+        elif isinstance(layer, Conv2d):
+            positions = out.shape[0] * out.shape[2] * out.shape[3]
+            products = positions * layer.in_channels * layer.kernel_size**2 * layer.out_channels
+        else:
+            products = 0
+        passes = 2 if index == 0 else 3  # forward, weight gradient, input gradient
+        total += 2 * products * passes
+        x = out
+    return total
+
+
+def core_peak_flops(size: int = BLAS_PEAK_SIZE, repeats: int = 5) -> float:
+    """One core's float32 FLOP/s as BLAS reaches it on a large square matrix product."""
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((size, size), dtype=np.float32)
+    b = rng.standard_normal((size, size), dtype=np.float32)
+    out = np.empty_like(a)
+    np.matmul(a, b, out=out)  # warm up
+    seconds = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        np.matmul(a, b, out=out)
+        seconds.append(time.perf_counter() - start)
+    return 2 * size**3 / min(seconds)
+
+
 def framework_version(framework: str) -> str:
     if framework == "torch":
         import torch
@@ -173,7 +223,10 @@ def measure(framework: str, network: str, *, batches: int, repeats: int, batch_s
             step(x, y)
         seconds.append(time.perf_counter() - start)
     throughput = batches * batch_size / statistics.median(seconds)
+    flops = step_flops(NETWORKS[network](np.random.default_rng(0)), batch_size)
     return {
+        "step_flops": flops,
+        "gflops_per_second": flops * batches / statistics.median(seconds) / 1e9,
         "network": network,
         "framework": framework,
         "version": framework_version(framework),
@@ -197,7 +250,7 @@ def measure_in_child(framework: str, network: str, args: argparse.Namespace) -> 
         "--batches",
         str(args.batches),
         "--repeats",
-        str(args.repeats),
+        "1",
     ]
     if args.batch_size:
         command += ["--batch-size", str(args.batch_size)]
@@ -225,28 +278,53 @@ def describe(result: dict) -> str:
     )
 
 
-def table(results: Sequence[dict]) -> str:
-    """The summary: one row per network and framework, with the reference/torch time ratio."""
-    rows = [
-        "| network | framework | batch | examples/s | epoch (50k) | peak memory | ref / torch |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
+def summarize(rounds: Sequence[dict]) -> dict:
+    """The median of one network and framework's rounds (each round one fresh process)."""
+    first = rounds[0]
+    throughputs = [r["examples_per_second"] for r in rounds]
+    summary = dict(first)
+    summary["examples_per_second"] = statistics.median(throughputs)
+    summary["epoch_seconds"] = EPOCH_EXAMPLES / summary["examples_per_second"]
+    summary["gflops_per_second"] = statistics.median(r["gflops_per_second"] for r in rounds)
+    summary["peak_memory_mib"] = max(r["peak_memory_mib"] for r in rounds)
+    return summary
+
+
+def ratios(reference_rounds: Sequence[dict], torch_rounds: Sequence[dict]) -> list[float]:
+    """Reference time / PyTorch time, round by round (the two measured back to back)."""
+    return [
+        t["examples_per_second"] / r["examples_per_second"]
+        for r, t in zip(reference_rounds, torch_rounds, strict=True)
     ]
-    by_key = {(r["network"], r["framework"]): r for r in results if "error" not in r}
-    for result in results:
-        if "error" in result:
-            rows.append(
-                f"| {result['network']} | {result['framework']} | failed: "
-                f"{result['error']} | | | | |"
-            )
+
+
+def table(results: dict[tuple[str, str], list[dict]], peak_flops: float) -> str:
+    """The summary: one row per network and framework, with the reference/torch time ratio
+    (median and range over the rounds), the FLOPs of a step and the fraction of one core's
+    peak."""
+    rows = [
+        "| network | framework | batch | examples/s | epoch (50k) | peak memory | GFLOP/step "
+        "| GFLOP/s | of peak | ref / torch time |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for (network, framework), rounds in results.items():
+        failed = [r for r in rounds if "error" in r]
+        if failed:
+            rows.append(f"| {network} | {framework} | failed: {failed[0]['error']} |" + " |" * 7)
             continue
-        torch_result = by_key.get((result["network"], "torch"))
+        result = summarize(rounds)
         ratio = ""
-        if result["framework"] == "reference" and torch_result:
-            ratio = f"{torch_result['examples_per_second'] / result['examples_per_second']:.1f}x"
+        torch_rounds = results.get((network, "torch"), [])
+        torch_ok = bool(torch_rounds) and all("error" not in r for r in torch_rounds)
+        if framework == "reference" and torch_ok:
+            each = ratios(rounds, torch_rounds)
+            ratio = f"{statistics.median(each):.2f}x ({min(each):.2f}-{max(each):.2f})"
         rows.append(
-            f"| {result['network']} | {result['framework']} | {result['batch_size']} | "
+            f"| {network} | {result['version']} | {result['batch_size']} | "
             f"{result['examples_per_second']:,.0f} | {result['epoch_seconds']:.1f} s | "
-            f"+{result['peak_memory_mib']:.1f} MiB | {ratio} |"
+            f"+{result['peak_memory_mib']:.1f} MiB | {result['step_flops'] / 1e9:.3f} | "
+            f"{result['gflops_per_second']:.1f} | "
+            f"{100 * result['gflops_per_second'] * 1e9 / peak_flops:.0f} % | {ratio} |"
         )
     return "\n".join(rows)
 
@@ -259,7 +337,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--networks", nargs="+", choices=sorted(NETWORKS), default=["mlp", "lenet5"]
     )
-    parser.add_argument("--repeats", type=_positive_int, default=5, help="timed runs (5)")
+    parser.add_argument(
+        "--repeats", type=_positive_int, default=5, help="rounds, the sides taking turns (5)"
+    )
     parser.add_argument("--batches", type=_positive_int, default=50, help="batches per run (50)")
     parser.add_argument("--batch-size", type=_positive_int, help="default: the recipe's")
     parser.add_argument("--no-torch", action="store_true", help="skip PyTorch")
@@ -298,20 +378,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{np.__version__}, {os.cpu_count()} CPU(s), OPENBLAS_NUM_THREADS="
         f"{os.environ['OPENBLAS_NUM_THREADS']}, PyTorch: "
         f"{'included' if missing_torch is None else 'skipped (' + missing_torch + ')'}\n"
-        f"data: random float32 images of MNIST's shape and random labels; median of "
-        f"{args.repeats} runs of {args.batches} training steps after {WARMUP_STEPS} warm-up "
-        f"steps; peak memory = rise of ru_maxrss during the steps, fresh process each",
+        f"data: random float32 images of MNIST's shape and random labels; each round runs "
+        f"{args.batches} training steps after {WARMUP_STEPS} warm-up steps in a fresh process; "
+        f"medians over {args.repeats} rounds; peak memory = rise of ru_maxrss during the steps",
         flush=True,
     )
-    results = []
-    for network in args.networks:
-        for framework in frameworks:
-            result = measure_in_child(framework, network, args)
-            print(describe(result), flush=True)
-            results.append(result)
+    peak = core_peak_flops()
+    print(
+        f"one core's peak: {peak / 1e9:.1f} GFLOP/s (float32 {BLAS_PEAK_SIZE}x{BLAS_PEAK_SIZE} "
+        f"matrix product); the sides take turns, {args.repeats} rounds",
+        flush=True,
+    )
+    results: dict[tuple[str, str], list[dict]] = {
+        (network, framework): [] for network in args.networks for framework in frameworks
+    }
+    for round_index in range(args.repeats):
+        for network in args.networks:
+            for framework in frameworks:
+                result = measure_in_child(framework, network, args)
+                print(f"round {round_index + 1}: {describe(result)}", flush=True)
+                results[network, framework].append(result)
     print()
-    print(table(results))
-    return 0 if all("error" not in result for result in results) else 1
+    print(table(results, peak))
+    every = [result for rounds in results.values() for result in rounds]
+    return 0 if all("error" not in result for result in every) else 1
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from benchmarks.bench import torch_model
+from benchmarks.bench import ratios, step_flops, torch_model
 from reference.models import NETWORKS
 
 REPOSITORY = Path(__file__).resolve().parent.parent
@@ -56,5 +56,21 @@ def test_the_benchmark_prints_its_table() -> None:
         timeout=300,
         check=True,
     )
-    assert "| two_layer_net | reference |" in result.stdout
-    assert "ex/s" in result.stdout
+    row = next(line for line in result.stdout.splitlines() if line.startswith("| two_layer_net |"))
+    assert f"| numpy {np.__version__} |" in row, row
+    assert "GFLOP/s" in result.stdout and "one core's peak" in result.stdout
+    assert row.count("%") == 1, f"the fraction of one core's peak is missing: {row}"
+
+
+def test_a_step_counts_the_flops_of_its_matrix_products() -> None:
+    """MLP 784-1024-10 on 128 examples: the first layer needs no input gradient."""
+    recipe = NETWORKS["mlp"](np.random.default_rng(0))
+    first = 2 * 128 * 784 * 1024 * 2  # forward and weight gradient
+    last = 2 * 128 * 1024 * 10 * 3  # forward, weight gradient, input gradient
+    assert step_flops(recipe, 128) == first + last
+
+
+def test_the_ratio_pairs_the_rounds_taken_back_to_back() -> None:
+    reference = [{"examples_per_second": 100.0}, {"examples_per_second": 50.0}]
+    torch = [{"examples_per_second": 80.0}, {"examples_per_second": 100.0}]
+    assert ratios(reference, torch) == [0.8, 2.0]
