@@ -44,6 +44,7 @@ import subprocess  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Callable, Sequence  # noqa: E402
+from typing import Any  # noqa: E402
 
 import numpy as np  # noqa: E402
 
@@ -95,7 +96,7 @@ def torch_step(recipe: Recipe) -> Step:
     return step
 
 
-def torch_model(nn, model: Sequential):
+def torch_model(nn: Any, model: Sequential) -> Any:
     """The PyTorch twin of a reference model, translated layer by layer (same sizes)."""
     twins = []
     for layer in model:
@@ -122,7 +123,7 @@ def torch_model(nn, model: Sequential):
     return nn.Sequential(*twins)
 
 
-def torch_optimizer(optim, optimizer: SGD | Adam, parameters):
+def torch_optimizer(optim: Any, optimizer: SGD | Adam, parameters: Any) -> Any:
     """The PyTorch optimizer with the reference optimizer's settings."""
     if isinstance(optimizer, Adam):
         return optim.Adam(
@@ -155,7 +156,9 @@ def peak_rss_bytes() -> int:
     return peak if sys.platform == "darwin" else peak * 1024
 
 
-def measure(framework: str, network: str, *, batches: int, repeats: int, batch_size: int | None):
+def measure(
+    framework: str, network: str, *, batches: int, repeats: int, batch_size: int | None
+) -> dict[str, Any]:
     """Time ``repeats`` runs of ``batches`` training steps in this process; a dict of results."""
     rng = np.random.default_rng(0)
     recipe = NETWORKS[network](rng)
@@ -185,7 +188,7 @@ def measure(framework: str, network: str, *, batches: int, repeats: int, batch_s
     }
 
 
-def measure_in_child(framework: str, network: str, args: argparse.Namespace) -> dict:
+def measure_in_child(framework: str, network: str, args: argparse.Namespace) -> dict[str, Any]:
     """Run ``measure`` in a fresh interpreter (clean peak memory); its JSON result, or an error."""
     command = [
         sys.executable,
@@ -215,7 +218,7 @@ def torch_status() -> str | None:
     return None
 
 
-def describe(result: dict) -> str:
+def describe(result: dict[str, Any]) -> str:
     if "error" in result:
         return f"{result['network']:<13} {result['framework']:<9} failed: {result['error']}"
     return (
@@ -225,7 +228,7 @@ def describe(result: dict) -> str:
     )
 
 
-def table(results: Sequence[dict]) -> str:
+def table(results: Sequence[dict[str, Any]]) -> str:
     """The summary: one row per network and framework, with the reference/torch time ratio."""
     rows = [
         "| network | framework | batch | examples/s | epoch (50k) | peak memory | ref / torch |",
