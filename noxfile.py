@@ -52,10 +52,11 @@ def tests(session: nox.Session) -> None:
 
     Arguments go to pytest in place of `tests`: `nox -s tests -- tests/test_linear.py -x`.
     """
-    session.install(*SUITE, "ruff", "matplotlib")
+    session.install(*SUITE, "ruff", "matplotlib", "mypy")
     install_pip(session)
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
+    session.run("mypy")
     session.run("python", "-m", "kata.generate", "--check")
     session.run("python", "-m", "pytest", *(session.posargs or ["tests"]))
     stubs = Path(session.create_tmp()) / "stubs"

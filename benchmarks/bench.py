@@ -53,6 +53,7 @@ import subprocess  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Callable, Sequence  # noqa: E402
+from typing import Any  # noqa: E402
 
 import numpy as np  # noqa: E402
 
@@ -105,7 +106,7 @@ def torch_step(recipe: Recipe) -> Step:
     return step
 
 
-def torch_model(nn, model: Sequential):
+def torch_model(nn: Any, model: Sequential) -> Any:
     """The PyTorch twin of a reference model, translated layer by layer (same sizes)."""
     twins = []
     for layer in model:
@@ -132,7 +133,7 @@ def torch_model(nn, model: Sequential):
     return nn.Sequential(*twins)
 
 
-def torch_optimizer(optim, optimizer: SGD | Adam, parameters):
+def torch_optimizer(optim: Any, optimizer: SGD | Adam, parameters: Any) -> Any:
     """The PyTorch optimizer with the reference optimizer's settings."""
     if isinstance(optimizer, Adam):
         return optim.Adam(
@@ -157,19 +158,15 @@ def step_flops(recipe: Recipe, batch_size: int) -> int:
     A ``Linear(D, M)`` on ``N`` examples costs ``2 N D M`` forward, as much again for its weight
     gradient and, unless it is the first layer, for its input gradient. A convolution is the
     same product on its im2col matrix: ``D = C kh kw`` and ``N`` counts every output position.
+    In both, the multiply-adds of the forward product are (output rows) x (weight elements),
+    where an output row is an example of a ``Linear`` or an output position of a convolution.
     """
     total = 0
-    shape: tuple[int, ...] = (batch_size, *recipe.input_shape)
-    x = np.zeros(shape, dtype=np.float32)
+    x = np.zeros((batch_size, *recipe.input_shape), dtype=np.float32)
     for index, layer in enumerate(recipe.model):
         out = layer.forward(x)
-        if isinstance(layer, Linear):
-            products = out.shape[0] * layer.in_features * layer.out_features
-        elif isinstance(layer, Conv2d):
-            positions = out.shape[0] * out.shape[2] * out.shape[3]
-            products = positions * layer.in_channels * layer.kernel_size**2 * layer.out_channels
-        else:
-            products = 0
+        weights = layer.params.get("W")
+        products = 0 if weights is None else out.size // out.shape[1] * weights.size
         passes = 2 if index == 0 else 3  # forward, weight gradient, input gradient
         total += 2 * products * passes
         x = out
@@ -205,7 +202,9 @@ def peak_rss_bytes() -> int:
     return peak if sys.platform == "darwin" else peak * 1024
 
 
-def measure(framework: str, network: str, *, batches: int, repeats: int, batch_size: int | None):
+def measure(
+    framework: str, network: str, *, batches: int, repeats: int, batch_size: int | None
+) -> dict[str, Any]:
     """Time ``repeats`` runs of ``batches`` training steps in this process; a dict of results."""
     rng = np.random.default_rng(0)
     recipe = NETWORKS[network](rng)
@@ -238,7 +237,7 @@ def measure(framework: str, network: str, *, batches: int, repeats: int, batch_s
     }
 
 
-def measure_in_child(framework: str, network: str, args: argparse.Namespace) -> dict:
+def measure_in_child(framework: str, network: str, args: argparse.Namespace) -> dict[str, Any]:
     """Run ``measure`` in a fresh interpreter (clean peak memory); its JSON result, or an error."""
     command = [
         sys.executable,
@@ -268,7 +267,7 @@ def torch_status() -> str | None:
     return None
 
 
-def describe(result: dict) -> str:
+def describe(result: dict[str, Any]) -> str:
     if "error" in result:
         return f"{result['network']:<13} {result['framework']:<9} failed: {result['error']}"
     return (
@@ -278,7 +277,7 @@ def describe(result: dict) -> str:
     )
 
 
-def summarize(rounds: Sequence[dict]) -> dict:
+def summarize(rounds: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """The median of one network and framework's rounds (each round one fresh process)."""
     first = rounds[0]
     throughputs = [r["examples_per_second"] for r in rounds]
@@ -290,7 +289,9 @@ def summarize(rounds: Sequence[dict]) -> dict:
     return summary
 
 
-def ratios(reference_rounds: Sequence[dict], torch_rounds: Sequence[dict]) -> list[float]:
+def ratios(
+    reference_rounds: Sequence[dict[str, Any]], torch_rounds: Sequence[dict[str, Any]]
+) -> list[float]:
     """Reference time / PyTorch time, round by round (the two measured back to back)."""
     return [
         t["examples_per_second"] / r["examples_per_second"]
@@ -298,7 +299,7 @@ def ratios(reference_rounds: Sequence[dict], torch_rounds: Sequence[dict]) -> li
     ]
 
 
-def table(results: dict[tuple[str, str], list[dict]], peak_flops: float) -> str:
+def table(results: dict[tuple[str, str], list[dict[str, Any]]], peak_flops: float) -> str:
     """The summary: one row per network and framework, with the reference/torch time ratio
     (median and range over the rounds), the FLOPs of a step and the fraction of one core's
     peak."""
@@ -389,7 +390,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"matrix product); the sides take turns, {args.repeats} rounds",
         flush=True,
     )
-    results: dict[tuple[str, str], list[dict]] = {
+    results: dict[tuple[str, str], list[dict[str, Any]]] = {
         (network, framework): [] for network in args.networks for framework in frameworks
     }
     for round_index in range(args.repeats):

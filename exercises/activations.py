@@ -23,10 +23,9 @@ Rules every layer of the kata keeps:
 
 from __future__ import annotations
 
-from numbers import Real
-
 import numpy as np
 
+from toolkit import checks
 from toolkit.layer import Layer
 
 
@@ -49,7 +48,7 @@ class ReLU(Layer):
 
     def __init__(self) -> None:
         super().__init__()
-        self.positive: np.ndarray | None = None  # forward keeps the mask x > 0 here
+        self.positive: np.ndarray  # forward keeps the mask x > 0 here
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         raise NotImplementedError("activations: implement ReLU.forward in exercises/activations.py")
@@ -80,12 +79,8 @@ class LeakyReLU(Layer):
 
     def __init__(self, negative_slope: float = 0.01) -> None:
         super().__init__()
-        if isinstance(negative_slope, bool) or not isinstance(negative_slope, Real):
-            raise ValueError(f"negative_slope must be a number, got {negative_slope!r}")
-        if not 0 <= negative_slope < 1:
-            raise ValueError(f"negative_slope must be in [0, 1), got {negative_slope!r}")
-        self.negative_slope = float(negative_slope)
-        self.positive: np.ndarray | None = None  # forward keeps the mask x > 0 here
+        self.negative_slope = checks.fraction("negative_slope", negative_slope)
+        self.positive: np.ndarray  # forward keeps the mask x > 0 here
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         raise NotImplementedError(
@@ -127,7 +122,7 @@ class Sigmoid(Layer):
 
     def __init__(self) -> None:
         super().__init__()
-        self.out: np.ndarray | None = None  # forward keeps its output s(x) here
+        self.out: np.ndarray  # forward keeps its output s(x) here
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         raise NotImplementedError(
@@ -156,7 +151,7 @@ class Tanh(Layer):
 
     def __init__(self) -> None:
         super().__init__()
-        self.out: np.ndarray | None = None  # forward keeps its output tanh(x) here
+        self.out: np.ndarray  # forward keeps its output tanh(x) here
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         raise NotImplementedError("activations: implement Tanh.forward in exercises/activations.py")

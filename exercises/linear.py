@@ -8,32 +8,11 @@ The constructor is given: it checks its arguments and creates the parameters. Yo
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 import numpy.typing as npt
 
-from toolkit.layer import Layer
-
-Initializer = Callable[[tuple[int, ...], np.random.Generator, npt.DTypeLike], np.ndarray]
-
-
-def default_init(
-    shape: tuple[int, ...], rng: np.random.Generator, dtype: npt.DTypeLike = np.float32
-) -> np.ndarray:
-    """LeCun normal initialization: ``N(0, 1 / fan_in)`` with ``fan_in = shape[0]``.
-
-    With unit-variance inputs, each output of ``x @ W`` then has variance about 1. (The
-    ``init`` exercise derives this and its cousins; this copy is given so that ``Linear`` does
-    not depend on a later exercise.)
-    """
-    fan_in = shape[0]
-    return (rng.standard_normal(shape) * np.sqrt(1.0 / fan_in)).astype(dtype)
-
-
-def _check_positive_int(name: str, value: object) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+from toolkit import checks
+from toolkit.layer import Initializer, Layer, lecun_default
 
 
 class Linear(Layer):
@@ -80,7 +59,7 @@ class Linear(Layer):
         out_features: size of each output sample (a positive int).
         rng: the generator of the initial weights (default ``np.random.default_rng(0)``).
         init: ``init(shape, rng, dtype) -> array`` for the weights (default
-            :func:`default_init`, LeCun normal). The bias starts at zero.
+            ``toolkit.layer.lecun_default``, LeCun normal). The bias starts at zero.
         dtype: the dtype of the parameters (float32 to train, float64 to gradient-check).
     """
 
@@ -94,15 +73,11 @@ class Linear(Layer):
         dtype: npt.DTypeLike = np.float32,
     ) -> None:
         super().__init__()
-        _check_positive_int("in_features", in_features)
-        _check_positive_int("out_features", out_features)
-        dtype = np.dtype(dtype)
-        if not np.issubdtype(dtype, np.floating):
-            raise ValueError(f"dtype must be a floating-point dtype, got {dtype}")
-        self.in_features = int(in_features)
-        self.out_features = int(out_features)
+        self.in_features = checks.positive_int("in_features", in_features)
+        self.out_features = checks.positive_int("out_features", out_features)
+        dtype = checks.floating_dtype("dtype", dtype)
         rng = np.random.default_rng(0) if rng is None else rng
-        init = default_init if init is None else init
+        init = lecun_default if init is None else init
         weight = np.asarray(init((self.in_features, self.out_features), rng, dtype), dtype=dtype)
         if weight.shape != (self.in_features, self.out_features):
             raise ValueError(
@@ -111,11 +86,10 @@ class Linear(Layer):
             )
         self.params["W"] = weight
         self.params["b"] = np.zeros(self.out_features, dtype=dtype)
-        self.x: np.ndarray | None = None  # forward keeps its input here
+        self.x: np.ndarray  # forward keeps its input here
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        if x.ndim != 2 or x.shape[1] != self.in_features:
-            raise ValueError(f"{self!r} expects x of shape (N, {self.in_features}), got {x.shape}")
+        checks.shape("x", x, ("N", self.in_features), where=repr(self))
         raise NotImplementedError("linear: implement Linear.forward in exercises/linear.py")
 
     def backward(self, dout: np.ndarray) -> np.ndarray:

@@ -113,8 +113,8 @@ class SoftmaxCrossEntropy:
     """
 
     def __init__(self) -> None:
-        self.probabilities: np.ndarray | None = None  # forward keeps softmax(logits) here
-        self.labels: np.ndarray | None = None  # and the labels here
+        self.probabilities: np.ndarray  # forward keeps softmax(logits) here
+        self.labels: np.ndarray  # and the labels here
 
     def forward(self, logits: np.ndarray, labels: np.ndarray) -> float:
         _check_logits_and_labels(logits, labels)
@@ -152,8 +152,8 @@ class MeanSquaredError:
     """
 
     def __init__(self) -> None:
-        self.diff: np.ndarray | None = None  # forward keeps prediction - target here
-        self.dtype: np.dtype | None = None  # and the dtype of prediction here
+        self.diff: np.ndarray  # forward keeps prediction - target here
+        self.dtype: np.dtype  # and the dtype of prediction here
 
     def forward(self, prediction: np.ndarray, target: np.ndarray) -> float:
         if prediction.shape != target.shape:

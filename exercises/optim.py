@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from toolkit import checks
+
 
 class Optimizer:
     """Base class: the learning rate, and the check that every parameter has a gradient.
@@ -34,9 +36,7 @@ class Optimizer:
     """
 
     def __init__(self, lr: float) -> None:
-        if not lr > 0:
-            raise ValueError(f"lr must be > 0, got {lr!r}")
-        self.lr = float(lr)
+        self.lr = checks.positive("lr", lr)
 
     def step(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> None:
         """Update every array of ``params`` in place from the array of ``grads`` of that name."""
@@ -62,11 +62,6 @@ class Optimizer:
                     f"grads[{name!r}] has shape {grads[name].shape}, "
                     f"params[{name!r}] has shape {param.shape}"
                 )
-
-
-def _check_weight_decay(weight_decay: float) -> None:
-    if not weight_decay >= 0:
-        raise ValueError(f"weight_decay must be >= 0, got {weight_decay!r}")
 
 
 class SGD(Optimizer):

@@ -27,6 +27,7 @@ from typing import NamedTuple, Protocol
 
 import numpy as np
 
+from toolkit import checks
 from toolkit.layer import Layer
 
 
@@ -58,12 +59,7 @@ def check_dataset(x: np.ndarray, y: np.ndarray, batch_size: int) -> None:
     Checks: ``batch_size`` is a positive integer; ``x`` holds at least one example; ``x`` and
     ``y`` have the same number of examples (``len(x) == len(y)``).
     """
-    if (
-        isinstance(batch_size, bool)
-        or not isinstance(batch_size, (int, np.integer))
-        or batch_size < 1
-    ):
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    checks.positive_int("batch_size", batch_size)
     if len(x) == 0:
         raise ValueError("x holds no examples: there is nothing to train on or evaluate")
     if len(x) != len(y):

@@ -41,9 +41,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kata.curriculum import CURRICULUM, Exercise, exercise_modules
+from kata.paths import REPOSITORY
 from toolkit.files import atomic_file
 
-REPOSITORY = Path(__file__).resolve().parent.parent
 LINE_LENGTH = 100  # [tool.ruff] line-length: a longer stub is wrapped as `ruff format` would
 BEGIN, END = "# BEGIN SOLUTION", "# END SOLUTION"
 LOOKS_LIKE_MARKER = re.compile(r"#\s*(BEGIN|END)\s*SOLUTION", re.IGNORECASE)

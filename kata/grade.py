@@ -32,8 +32,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kata.curriculum import CURRICULUM, Exercise, exercise
+from kata.paths import REPOSITORY
 
-REPOSITORY = Path(__file__).resolve().parent.parent
 DONE, IN_PROGRESS, NOT_STARTED, NO_TESTS = "done", "in progress", "not started", "no tests"
 PYTEST_NORMAL_EXITS = (0, 1, 5)  # all passed, some failed, none collected
 

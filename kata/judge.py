@@ -21,10 +21,12 @@ numbers show it, the likely mistake::
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
+import numpy.typing as npt
 
 from toolkit.gradcheck import (
     directional_derivative,
@@ -41,6 +43,32 @@ LOSS_MAX_ELEMENTS = 300
 
 RATIO_TOLERANCE = 1e-3
 """How constant analytic/numeric must be, relatively, to name a constant factor."""
+
+
+class LayerLike(Protocol):
+    """What ``check_layer`` uses of a layer: the contract of ``toolkit.layer.Layer``.
+
+    Any object with these members is judged, a ``Layer`` subclass or not. The return types are
+    the contract; the checks verify them at run time, since learner code may break it.
+    """
+
+    @property
+    def params(self) -> Mapping[str, np.ndarray]: ...
+
+    @property
+    def grads(self) -> Mapping[str, np.ndarray]: ...
+
+    def forward(self, x: np.ndarray) -> np.ndarray: ...
+
+    def backward(self, dout: np.ndarray) -> np.ndarray: ...
+
+
+class LossLike(Protocol):
+    """What ``check_loss`` uses of a loss: ``forward(prediction, target)`` and ``backward()``."""
+
+    def forward(self, prediction: np.ndarray, target: np.ndarray) -> float: ...
+
+    def backward(self) -> np.ndarray: ...
 
 
 @dataclass(frozen=True)
@@ -62,7 +90,7 @@ class _Comparison:
 
 
 def check_layer(
-    layer: object,
+    layer: LayerLike,
     x: np.ndarray,
     *,
     seed: int = 0,
@@ -128,7 +156,7 @@ def check_layer(
 
 
 def check_loss(
-    loss: object,
+    loss: LossLike,
     prediction: np.ndarray,
     target: np.ndarray,
     *,
@@ -181,7 +209,7 @@ def check_loss(
 
 def assert_close(
     actual: object,
-    expected: object,
+    expected: npt.ArrayLike,
     *,
     call: str,
     what: str = "output",
@@ -292,7 +320,7 @@ def noncontiguous(x: np.ndarray) -> np.ndarray:
     fill = np.nan if np.issubdtype(x.dtype, np.inexact) else 0
     wide = np.full(wide_shape, fill, dtype=x.dtype)
     every_other = (slice(None),) * axis + (slice(None, None, 2),)
-    view = wide[every_other]
+    view: np.ndarray = wide[every_other]
     view[...] = x
     return view
 
@@ -313,7 +341,7 @@ def _float64_copy(array: np.ndarray, function: str) -> np.ndarray:
     return noncontiguous(array)
 
 
-def _output_shape(layer: object, x: np.ndarray, call: str) -> tuple[int, ...]:
+def _output_shape(layer: LayerLike, x: np.ndarray, call: str) -> tuple[int, ...]:
     """Run forward once: x must stay unchanged, the output must have x's dtype."""
     x_before = x.copy()
     out = layer.forward(x)
@@ -323,7 +351,7 @@ def _output_shape(layer: object, x: np.ndarray, call: str) -> tuple[int, ...]:
 
 
 def _analytic_gradients(
-    layer: object, x: np.ndarray, upstream: np.ndarray, call: str
+    layer: LayerLike, x: np.ndarray, upstream: np.ndarray, call: str
 ) -> dict[str, np.ndarray]:
     """Run backward once (after forward) and return copies of dx and every grads[name].
 
@@ -379,7 +407,7 @@ def _dtype_diagnosis(got: np.dtype, expected: np.dtype) -> str:
     )
 
 
-def _check_grads_keys(layer: object, call: str) -> None:
+def _check_grads_keys(layer: LayerLike, call: str) -> None:
     """``layer.grads`` must have exactly the keys of ``layer.params``."""
     keys = f"params has {sorted(layer.params)}, grads has {sorted(layer.grads)}"
     missing = [name for name in layer.params if name not in layer.grads]
@@ -410,14 +438,14 @@ def _check_shape(
 
 
 def _check_scalar_loss(value: object, call: str) -> None:
-    if value is None or np.ndim(value) != 0:
-        shape = "None" if value is None else f"shape {np.shape(value)}"
+    if value is None or np.asarray(value).ndim != 0:
+        shape = "None" if value is None else f"shape {np.asarray(value).shape}"
         raise AssertionError(
             f"{call}: forward returned {shape}, expected a single number\n"
             "likely mistake: the loss is the mean over the batch (np.mean), not one value "
             "per sample; or a missing return statement"
         )
-    if not np.isfinite(float(value)):
+    if not np.isfinite(np.asarray(value, dtype=np.float64)):
         raise AssertionError(
             f"{call}: forward returned {value}, expected a finite number\n"
             "likely mistake: overflow in exp or log(0); use the stable formula "
@@ -569,7 +597,8 @@ def _constant_factor(a: np.ndarray, b: np.ndarray) -> float | None:
 
 def _worst(gap: np.ndarray) -> tuple[int, ...]:
     """The index of the largest entry of ``gap``, a NaN counting as the largest."""
-    return np.unravel_index(int(np.argmax(np.where(np.isnan(gap), np.inf, gap))), gap.shape)
+    flat = int(np.argmax(np.where(np.isnan(gap), np.inf, gap)))
+    return tuple(int(i) for i in np.unravel_index(flat, gap.shape))
 
 
 def _likely(mistake: str | None) -> list[str]:

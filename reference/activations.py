@@ -21,10 +21,9 @@ Rules every layer of the kata keeps:
 
 from __future__ import annotations
 
-from numbers import Real
-
 import numpy as np
 
+from toolkit import checks
 from toolkit.layer import Layer
 
 
@@ -47,7 +46,7 @@ class ReLU(Layer):
 
     def __init__(self) -> None:
         super().__init__()
-        self.positive: np.ndarray | None = None  # forward keeps the mask x > 0 here
+        self.positive: np.ndarray  # forward keeps the mask x > 0 here
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         # BEGIN SOLUTION
@@ -81,12 +80,8 @@ class LeakyReLU(Layer):
 
     def __init__(self, negative_slope: float = 0.01) -> None:
         super().__init__()
-        if isinstance(negative_slope, bool) or not isinstance(negative_slope, Real):
-            raise ValueError(f"negative_slope must be a number, got {negative_slope!r}")
-        if not 0 <= negative_slope < 1:
-            raise ValueError(f"negative_slope must be in [0, 1), got {negative_slope!r}")
-        self.negative_slope = float(negative_slope)
-        self.positive: np.ndarray | None = None  # forward keeps the mask x > 0 here
+        self.negative_slope = checks.fraction("negative_slope", negative_slope)
+        self.positive: np.ndarray  # forward keeps the mask x > 0 here
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         # BEGIN SOLUTION
@@ -129,7 +124,7 @@ class Sigmoid(Layer):
 
     def __init__(self) -> None:
         super().__init__()
-        self.out: np.ndarray | None = None  # forward keeps its output s(x) here
+        self.out: np.ndarray  # forward keeps its output s(x) here
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         # BEGIN SOLUTION
@@ -161,7 +156,7 @@ class Tanh(Layer):
 
     def __init__(self) -> None:
         super().__init__()
-        self.out: np.ndarray | None = None  # forward keeps its output tanh(x) here
+        self.out: np.ndarray  # forward keeps its output tanh(x) here
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         # BEGIN SOLUTION

@@ -12,22 +12,19 @@ This is a cross-correlation: the filter is *not* flipped (deep-learning librarie
 "convolution" anyway). Windows that do not fit entirely in the padded input are dropped, which is
 what the floor does.
 
-Given here: the output-size formula, the default initializer, the constructor (argument checks,
-parameters) and the input check. The exercise: ``NaiveConv2d.forward`` and ``backward`` with
+Given here: the output-size formula, the constructor (argument checks, parameters) and the
+input check. The exercise: ``NaiveConv2d.forward`` and ``backward`` with
 explicit loops over the output positions. ``conv.Conv2d`` reuses this constructor and replaces
 the loops by one matrix product.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 import numpy.typing as npt
 
-from toolkit.layer import Layer
-
-Initializer = Callable[[tuple[int, ...], np.random.Generator, npt.DTypeLike], np.ndarray]
+from toolkit import checks
+from toolkit.layer import Initializer, Layer, lecun_default
 
 
 def conv_output_size(size: int, kernel: int, stride: int, padding: int) -> int:
@@ -48,35 +45,16 @@ def conv_output_size(size: int, kernel: int, stride: int, padding: int) -> int:
     return (padded - kernel) // stride + 1
 
 
-def conv_default_init(
-    shape: tuple[int, ...], rng: np.random.Generator, dtype: npt.DTypeLike = np.float32
-) -> np.ndarray:
-    """LeCun normal for a filter bank ``(O, C, kh, kw)``: N(0, 1 / fan_in), fan_in = C * kh * kw.
-
-    Each output sums ``fan_in`` products, so this keeps its variance near that of the inputs.
-    """
-    fan_in = int(np.prod(shape[1:]))
-    return (rng.standard_normal(shape) * np.sqrt(1.0 / fan_in)).astype(dtype)
-
-
-def _check_integer(name: str, value: object, minimum: int) -> int:
-    """``value`` as an int if it is an integer >= minimum, else a ValueError naming it."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        expected = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
-        raise ValueError(f"{name} must be {expected}, got {value!r}")
-    return int(value)
-
-
 def _kernel_pair(kernel_size: int | tuple[int, int]) -> tuple[int, int]:
     """``kernel_size`` as ``(kh, kw)``: an int k means ``(k, k)``."""
     if isinstance(kernel_size, tuple):
         if len(kernel_size) != 2:
             raise ValueError(f"kernel_size must be an int or a pair (kh, kw), got {kernel_size!r}")
         return (
-            _check_integer("kernel_size[0]", kernel_size[0], 1),
-            _check_integer("kernel_size[1]", kernel_size[1], 1),
+            checks.positive_int("kernel_size[0]", kernel_size[0]),
+            checks.positive_int("kernel_size[1]", kernel_size[1]),
         )
-    size = _check_integer("kernel_size", kernel_size, 1)
+    size = checks.positive_int("kernel_size", kernel_size)
     return size, size
 
 
@@ -90,7 +68,7 @@ class NaiveConv2d(Layer):
         stride: the step s between two windows, on both axes.
         padding: the zeros added on each of the four sides (top, bottom, left, right).
         rng: the generator of the initial weights (default ``np.random.default_rng(0)``).
-        init: ``init(shape, rng, dtype) -> W`` (default: ``conv_default_init``).
+        init: ``init(shape, rng, dtype) -> W`` (default: ``toolkit.layer.lecun_default``).
         dtype: dtype of the parameters.
 
     Parameters: ``W`` of shape ``(O, C, kh, kw)``, ``b`` of shape ``(O,)`` (zeros).
@@ -131,13 +109,14 @@ class NaiveConv2d(Layer):
         dtype: npt.DTypeLike = np.float32,
     ) -> None:
         super().__init__()
-        self.in_channels = _check_integer("in_channels", in_channels, 1)
-        self.out_channels = _check_integer("out_channels", out_channels, 1)
+        self.in_channels = checks.positive_int("in_channels", in_channels)
+        self.out_channels = checks.positive_int("out_channels", out_channels)
         self.kernel_size = _kernel_pair(kernel_size)
-        self.stride = _check_integer("stride", stride, 1)
-        self.padding = _check_integer("padding", padding, 0)
+        self.stride = checks.positive_int("stride", stride)
+        self.padding = checks.non_negative_int("padding", padding)
+        dtype = checks.floating_dtype("dtype", dtype)
         rng = np.random.default_rng(0) if rng is None else rng
-        init = conv_default_init if init is None else init
+        init = lecun_default if init is None else init
         shape = (self.out_channels, self.in_channels, *self.kernel_size)
         self.params["W"] = np.asarray(init(shape, rng, dtype), dtype=dtype)
         self.params["b"] = np.zeros(self.out_channels, dtype=dtype)
@@ -149,10 +128,7 @@ class NaiveConv2d(Layer):
             ValueError: x is not 4-D, has the wrong number of channels, or is smaller than the
                 kernel once padded.
         """
-        if x.ndim != 4 or x.shape[1] != self.in_channels:
-            raise ValueError(
-                f"expected x of shape (N, {self.in_channels}, H, W), got {tuple(x.shape)}"
-            )
+        checks.shape("x", x, ("N", self.in_channels, "H", "W"))
         kh, kw = self.kernel_size
         n, _, height, width = x.shape
         out_height = conv_output_size(height, kh, self.stride, self.padding)

@@ -44,9 +44,9 @@ class Sequential(Layer):
       ``"layer 1 is a ufunc, not a Layer"``; passing the class ``ReLU`` instead of ``ReLU()``:
       ``"layer 1 is a type, not a Layer"``).
 
-    Why ``__init__`` does not call ``Layer.__init__``: the base constructor assigns
-    ``self.params = {}`` and ``self.grads = {}``, but here they are read-only properties
-    computed from the layers, so the constructor sets ``training`` itself.
+    ``params``, ``grads`` and ``training`` are read-only properties of every ``Layer``; this
+    class overrides the first two, and its ``train()`` / ``eval()`` set the network's own flag
+    with the base class's ``super().train()`` / ``super().eval()``.
 
     Usual mistakes: backward in the forward order; copying the arrays into ``params``
     (``np.copy``, or a dictionary built once at construction: the optimizer's updates are then
@@ -58,7 +58,7 @@ class Sequential(Layer):
     """
 
     def __init__(self, *layers: Layer) -> None:
-        self.training = True
+        super().__init__()
         # BEGIN SOLUTION
         for index, layer in enumerate(layers):
             if not isinstance(layer, Layer):
@@ -107,7 +107,7 @@ class Sequential(Layer):
 
     def train(self) -> Sequential:
         # BEGIN SOLUTION
-        self.training = True
+        super().train()
         for layer in self.layers:
             layer.train()
         return self
@@ -115,7 +115,7 @@ class Sequential(Layer):
 
     def eval(self) -> Sequential:
         # BEGIN SOLUTION
-        self.training = False
+        super().eval()
         for layer in self.layers:
             layer.eval()
         return self

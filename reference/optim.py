@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from toolkit import checks
+
 
 class Optimizer:
     """Base class: the learning rate, and the check that every parameter has a gradient.
@@ -32,9 +34,7 @@ class Optimizer:
     """
 
     def __init__(self, lr: float) -> None:
-        if not lr > 0:
-            raise ValueError(f"lr must be > 0, got {lr!r}")
-        self.lr = float(lr)
+        self.lr = checks.positive("lr", lr)
 
     def step(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> None:
         """Update every array of ``params`` in place from the array of ``grads`` of that name."""
@@ -60,11 +60,6 @@ class Optimizer:
                     f"grads[{name!r}] has shape {grads[name].shape}, "
                     f"params[{name!r}] has shape {param.shape}"
                 )
-
-
-def _check_weight_decay(weight_decay: float) -> None:
-    if not weight_decay >= 0:
-        raise ValueError(f"weight_decay must be >= 0, got {weight_decay!r}")
 
 
 class SGD(Optimizer):
@@ -120,7 +115,7 @@ class SGD(Optimizer):
             raise ValueError(f"momentum must be in [0, 1), got {momentum!r}")
         if nesterov and momentum == 0:
             raise ValueError("nesterov=True needs a momentum > 0, got momentum=0")
-        _check_weight_decay(weight_decay)
+        checks.non_negative("weight_decay", weight_decay)
         # END SOLUTION
         self.momentum = float(momentum)
         self.nesterov = bool(nesterov)
@@ -200,7 +195,7 @@ class Adam(Optimizer):
             raise ValueError(f"betas must be a pair of numbers in [0, 1), got {betas!r}")
         if not eps > 0:
             raise ValueError(f"eps must be > 0, got {eps!r}")
-        _check_weight_decay(weight_decay)
+        checks.non_negative("weight_decay", weight_decay)
         # END SOLUTION
         self.beta1, self.beta2 = (float(beta) for beta in betas)
         self.eps = float(eps)

@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from toolkit import checks
 from toolkit.layer import Layer
 
-from .conv_naive import _check_integer, conv_output_size
+from .conv_naive import conv_output_size
 
 
 class _Pool2d(Layer):
@@ -30,13 +31,12 @@ class _Pool2d(Layer):
 
     def __init__(self, kernel_size: int = 2, stride: int | None = None) -> None:
         super().__init__()
-        self.kernel_size = _check_integer("kernel_size", kernel_size, 1)
-        self.stride = self.kernel_size if stride is None else _check_integer("stride", stride, 1)
+        self.kernel_size = checks.positive_int("kernel_size", kernel_size)
+        self.stride = self.kernel_size if stride is None else checks.positive_int("stride", stride)
 
     def output_shape(self, x: np.ndarray) -> tuple[int, int, int, int]:
         """Check that ``x`` is 4-D and at least one window fits; return ``(N, C, OH, OW)``."""
-        if x.ndim != 4:
-            raise ValueError(f"expected x of shape (N, C, H, W), got {tuple(x.shape)}")
+        checks.shape("x", x, ("N", "C", "H", "W"))
         n, channels, height, width = x.shape
         k, s = self.kernel_size, self.stride
         return n, channels, conv_output_size(height, k, s, 0), conv_output_size(width, k, s, 0)

@@ -70,6 +70,14 @@ def test_a_step_counts_the_flops_of_its_matrix_products() -> None:
     assert step_flops(recipe, 128) == first + last
 
 
+def test_a_convolution_counts_every_output_position() -> None:
+    recipe = NETWORKS["lenet5"](np.random.default_rng(0))
+    conv1 = 2 * (2 * 28 * 28 * 6 * 25) * 2  # no input gradient for the data
+    conv2 = 2 * (2 * 10 * 10 * 16 * 150) * 3
+    dense = 2 * 2 * (400 * 120 + 120 * 84 + 84 * 10) * 3
+    assert step_flops(recipe, 2) == conv1 + conv2 + dense
+
+
 def test_the_ratio_pairs_the_rounds_taken_back_to_back() -> None:
     reference = [{"examples_per_second": 100.0}, {"examples_per_second": 50.0}]
     torch = [{"examples_per_second": 80.0}, {"examples_per_second": 100.0}]

@@ -172,6 +172,36 @@ def test_check_layer_accepts_correct_layers(layer, x):
     check_layer(layer, x)
 
 
+class PlainScale:
+    """The layer contract without ``toolkit.layer.Layer``: plain attributes, y = s * x."""
+
+    def __init__(self) -> None:
+        self.params = {"s": np.array([1.5])}
+        self.grads: dict[str, np.ndarray] = {}
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self.x = x
+        return self.params["s"] * x
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        self.grads["s"] = np.array([np.sum(dout * self.x)])
+        return self.params["s"] * dout
+
+
+class PlainScaleWrongSign(PlainScale):
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        dx = super().backward(dout)
+        self.grads["s"] = -self.grads["s"]
+        return dx
+
+
+def test_check_layer_judges_any_object_with_the_layer_contract():
+    """check_layer takes a LayerLike (a Protocol): what it uses, not the base class."""
+    check_layer(PlainScale(), inputs(3, 2))
+    with pytest.raises(AssertionError, match=r"grads\['s'\]"):
+        check_layer(PlainScaleWrongSign(), inputs(3, 2))
+
+
 def test_check_layer_leaves_the_callers_array_and_layout_alone():
     x = noncontiguous(inputs(2, 3))
     before = x.copy()

@@ -17,8 +17,7 @@ from pathlib import Path
 import pytest
 
 from kata.curriculum import exercise, exercise_modules
-
-REPOSITORY = Path(__file__).resolve().parent.parent
+from kata.paths import REPOSITORY
 
 
 @dataclass(frozen=True)

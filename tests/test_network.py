@@ -204,6 +204,128 @@ def test_grads_are_the_layers_own_arrays_after_each_backward(impl) -> None:
             )
 
 
+# --------------------------------------------------------------------------- nested containers
+
+
+def nested(impl):
+    """The network ``NESTED`` names: a Sequential two levels deep inside a Sequential."""
+    Sequential = impl.network.Sequential
+    inner = Sequential(Affine(3, 2, seed=6), Scale(0.8))
+    middle = Sequential(Tanh(), inner)
+    return Sequential(Affine(2, 3, seed=7), middle, Double())
+
+
+NESTED = "Sequential(Affine(2, 3), Sequential(Tanh(), Sequential(Affine(3, 2), Scale())), Double())"
+
+
+def _copy_hint(got: np.ndarray, own: np.ndarray) -> str:
+    """The likely mistake when ``got`` is not ``own``, if the values show one."""
+    if np.shape(got) == np.shape(own) and np.array_equal(got, own):
+        return "\nlikely mistake: a copy of the layer's array (np.copy, .copy(), np.array(...))"
+    return f"\nits values differ from the layer's: got {got!r}"
+
+
+def sgd_step(params: dict[str, np.ndarray], grads: dict[str, np.ndarray], lr: float) -> None:
+    """What every optimizer does to a model: update each array of params in place."""
+    for name, param in params.items():
+        param -= lr * grads[name]
+
+
+def test_nested_names_join_every_index(impl) -> None:
+    net = nested(impl)
+    expected = ["0.W", "0.b", "1.1.0.W", "1.1.0.b", "1.1.1.s"]
+    names = list(net.params)
+    assert names == expected, (
+        f"list({NESTED}.params) is {names}, expected {expected}: a Sequential inside a "
+        "Sequential names its arrays '<index>.<its own name>', so names nest as '1.1.0.W'"
+    )
+    inner = net.layers[1].layers[1]
+    for key in expected[2:]:
+        index, name = key.split(".")[-2:]
+        own = inner.layers[int(index)].params[name]
+        assert net.params[key] is own, (
+            f"{NESTED}.params[{key!r}] is not the array the innermost layer {index} holds in "
+            f"params[{name!r}]" + _copy_hint(net.params[key], own)
+        )
+
+
+def test_nested_grads_are_the_inner_layers_arrays(impl) -> None:
+    net = nested(impl)
+    x = np.random.default_rng(3).standard_normal((4, 2))
+    inner = net.layers[1].layers[1]
+    for attempt in range(2):  # each backward puts new arrays in the toy layers' grads
+        net.forward(x)
+        net.backward(np.ones((4, 2)))
+        grads = net.grads
+        assert list(grads) == list(net.params), (
+            f"after backward number {attempt + 1}, list({NESTED}.grads) is {list(grads)}, "
+            f"expected the keys of params, {list(net.params)}"
+        )
+        for key in ("1.1.0.W", "1.1.0.b", "1.1.1.s"):
+            index, name = key.split(".")[-2:]
+            own = inner.layers[int(index)].grads[name]
+            assert grads[key] is own, (
+                f"after backward number {attempt + 1}, {NESTED}.grads[{key!r}] is not the "
+                f"array the innermost layer {index} holds in grads[{name!r}]"
+                + _copy_hint(grads[key], own)
+            )
+
+
+def test_an_optimizer_step_through_nested_containers_updates_the_inner_layers(impl) -> None:
+    net = nested(impl)
+    x = np.random.default_rng(5).standard_normal((3, 2))
+    inner_affine = net.layers[1].layers[1].layers[0]
+    weights = inner_affine.params["W"]
+    net.forward(x)
+    net.backward(np.ones((3, 2)))
+    expected = weights - 0.1 * inner_affine.grads["W"]
+    sgd_step(net.params, net.grads, lr=0.1)
+    assert inner_affine.params["W"] is weights, (
+        f"an optimizer step on {NESTED}.params replaced the innermost Affine's W instead of "
+        "updating it in place"
+    )
+    assert_close(
+        weights,
+        expected,
+        call=f"param -= 0.1 * grad for every name of {NESTED}.params",
+        what="the innermost Affine's W",
+        hint="net.params must hand out the layers' own arrays, at every depth, not copies",
+    )
+    # The network computes with the updated weights: its output is the chain of its parts.
+    first, scale = net.layers[0], net.layers[1].layers[1].layers[1]
+    expected_out = 2 * scale.forward(inner_affine.forward(np.tanh(first.forward(x))))
+    assert_close(
+        net.forward(x),
+        expected_out,
+        call=f"{NESTED}.forward(x) after an optimizer step",
+        hint="forward must run the layers as they are now, with their updated parameters",
+    )
+
+
+def test_train_and_eval_reach_every_depth(impl) -> None:
+    net = nested(impl)
+    middle = net.layers[1]
+    inner = middle.layers[1]
+    everything = [net, net.layers[0], middle, middle.layers[0], inner, *inner.layers, net[2]]
+    described = "[net, Affine, middle, Tanh, inner, Affine, Scale, Double]"
+    net.eval()
+    modes = [layer.training for layer in everything]
+    assert not any(modes), (
+        f"after {NESTED}.eval(), training is {modes} for {described}, expected all False: "
+        "eval() must call eval() on every layer, and a nested Sequential passes it on"
+    )
+    inner.train()
+    modes = [layer.training for layer in everything]
+    expected = [layer in (inner, *inner.layers) for layer in everything]
+    assert modes == expected, (
+        f"after net.eval() then inner.train(), training is {modes} for {described}, expected "
+        f"{expected}: train() reaches the layers inside, never the ones around"
+    )
+    net.train()
+    modes = [layer.training for layer in everything]
+    assert all(modes), f"after {NESTED}.train(), training is {modes} for {described}"
+
+
 # --------------------------------------------------------------------------- modes, container
 
 

@@ -230,8 +230,7 @@ def _require_float64(array: object, name: str, function: str) -> None:
 
 
 def _as_number(value: object) -> float:
-    if np.ndim(value) != 0:
-        raise ValueError(
-            f"f() must return a single number, got an array of shape {np.shape(value)}"
-        )
-    return float(value)  # type: ignore[arg-type]
+    array = np.asarray(value)
+    if array.ndim != 0:
+        raise ValueError(f"f() must return a single number, got an array of shape {array.shape}")
+    return float(array)

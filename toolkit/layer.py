@@ -16,28 +16,78 @@ parameters from ``self.params`` on every call, never from a copy taken at constr
 Training mode and evaluation mode are explicit: ``train()`` and ``eval()`` set ``training``,
 which only layers such as dropout look at.
 
+Layers with weights take ``init=``, an :data:`Initializer`, defaulting to
+:func:`lecun_default`.
+
 This module is infrastructure: it is given, not an exercise.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
+import numpy.typing as npt
+
+Initializer = Callable[[tuple[int, ...], np.random.Generator, npt.DTypeLike], np.ndarray]
+"""``init(shape, rng, dtype) -> array``: the type of every layer's ``init=`` argument."""
+
+
+def lecun_default(
+    shape: tuple[int, ...], rng: np.random.Generator, dtype: npt.DTypeLike = np.float32
+) -> np.ndarray:
+    """LeCun normal, the default ``init`` of every layer with weights: ``N(0, 1 / fan_in)``.
+
+    ``fan_in`` is what one output sums over: ``shape[0]`` for dense weights
+    ``(in_features, out_features)``, ``C * kh * kw`` for a filter bank ``(O, C, kh, kw)``.
+    With unit-variance inputs, each output then has a variance of about 1. (The ``init``
+    exercise derives this and its cousins; this copy is given so that no layer depends on a
+    later exercise.)
+    """
+    fan_in = shape[0] if len(shape) == 2 else int(np.prod(shape[1:]))
+    weights: np.ndarray = (rng.standard_normal(shape) * np.sqrt(1.0 / fan_in)).astype(dtype)
+    return weights
 
 
 class Layer:
     """Base class of every layer: named parameters, their gradients and the training flag.
 
+    The three are properties over storage the base class owns, the same for every layer:
+
     Attributes:
-        params: name -> parameter array (empty for layers without parameters).
-        grads: name -> gradient array, filled by ``backward``; same keys, shapes and dtypes
-            as ``params``.
-        training: True in training mode (the default), False in evaluation mode.
+        params: name -> parameter array (empty for layers without parameters). A layer fills
+            its own dictionary (``self.params["W"] = weight``); read-only as a whole.
+        grads: name -> gradient array, filled by ``backward`` (``self.grads["W"] = ...``);
+            same keys, shapes and dtypes as ``params``.
+        training: True in training mode (the default), False in evaluation mode; changed only
+            by ``train()`` and ``eval()``, so that a container can pass the change on.
+
+    A container (``Sequential``) overrides ``params`` and ``grads`` with properties that name
+    its layers' arrays ``"<index>.<name>"`` (``"0.W"``, and ``"1.0.b"`` for a container inside
+    a container), and ``train()`` / ``eval()`` to reach every layer inside, nested ones too.
+    Its dictionaries are built on each access: update their arrays in place (as optimizers
+    do); to replace an array, assign it in the layer that owns it.
     """
 
     def __init__(self) -> None:
-        self.params: dict[str, np.ndarray] = {}
-        self.grads: dict[str, np.ndarray] = {}
-        self.training: bool = True
+        self._params: dict[str, np.ndarray] = {}
+        self._grads: dict[str, np.ndarray] = {}
+        self._training = True
+
+    @property
+    def params(self) -> dict[str, np.ndarray]:
+        """Name -> parameter array: this layer's own dictionary."""
+        return self._params
+
+    @property
+    def grads(self) -> dict[str, np.ndarray]:
+        """Name -> gradient array, filled by ``backward``: this layer's own dictionary."""
+        return self._grads
+
+    @property
+    def training(self) -> bool:
+        """True in training mode, False in evaluation mode (set by ``train()``, ``eval()``)."""
+        return self._training
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         """Compute the output for the input ``x`` and keep what ``backward`` needs."""
@@ -52,12 +102,12 @@ class Layer:
 
     def train(self) -> Layer:
         """Switch to training mode; returns the layer so calls can be chained."""
-        self.training = True
+        self._training = True
         return self
 
     def eval(self) -> Layer:
         """Switch to evaluation mode; returns the layer so calls can be chained."""
-        self.training = False
+        self._training = False
         return self
 
     def __repr__(self) -> str:
