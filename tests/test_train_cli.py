@@ -9,6 +9,8 @@ from __future__ import annotations
 import io
 import os
 import re
+import shutil
+import sys
 import zipfile
 from pathlib import Path
 from types import SimpleNamespace
@@ -16,6 +18,9 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from kata import generate
+from kata.curriculum import CURRICULUM
+from reference import models as reference_models
 from toolkit import plots, progress, train, weights
 
 
@@ -77,6 +82,101 @@ def test_the_progress_bar_is_off_when_stderr_is_not_a_terminal():
     status, out, err = run_main(["two_layer_net", "--epochs", "1"])
     assert status == 0 and "epoch 1/1: train loss" in out
     assert err == ""
+
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def own_package(tmp_path):
+    """``tmp_path/exercises``: a package of copies of reference's modules, as a learner who
+    solved everything would have; ``sys.modules`` gets its ``exercises`` back afterwards."""
+    package = tmp_path / "exercises"
+    package.mkdir()
+    for source in (REPOSITORY / "reference").glob("*.py"):
+        shutil.copy(source, package / source.name)
+    ours = [name for name in sys.modules if name == "exercises" or name.startswith("exercises.")]
+    before = {name: sys.modules[name] for name in ours}
+    yield package
+    for name in [name for name in sys.modules if name.split(".")[0] == "exercises"]:
+        del sys.modules[name]
+    sys.modules.update(before)
+
+
+def with_stub(package: Path, module: str) -> None:
+    """Replace ``package/<module>.py`` by its pristine stub, as the generator writes it."""
+    stubs = generate.stubs(generate.read_reference(REPOSITORY, CURRICULUM))
+    (package / f"{module}.py").write_text(stubs[f"{module}.py"], encoding="utf-8")
+
+
+def own(package: Path, *argv: str) -> list[str]:
+    return [*argv, "--impl", "exercises", "--impl-dir", str(package.parent)]
+
+
+def test_the_learners_own_network_trains_like_the_reference(own_package):
+    argv = ["mlp", "--epochs", "2", "--seed", "3"]
+    status, theirs, _ = run_main(own(own_package, *argv))
+    assert status == 0
+    assert Path(sys.modules["exercises.models"].__file__).parent == own_package
+    assert theirs.startswith("mlp (exercises): 814,090 parameters")
+    _, reference, _ = run_main(argv)
+    assert without_times(theirs).replace("mlp (exercises)", "mlp") == without_times(reference)
+
+
+def test_the_learners_network_writes_its_weights_and_figures(own_package, tmp_path):
+    pytest.importorskip("matplotlib")
+    plot, save = tmp_path / "lenet5.png", tmp_path / "lenet5.npz"
+    argv = own(own_package, "lenet5", "--epochs", "1", "--plot", str(plot), "--save", str(save))
+    status, out, _ = run_main(argv, progress=True)
+    assert status == 0
+    for path in (plot, save, tmp_path / "lenet5-mistakes.png", tmp_path / "lenet5-filters.png"):
+        assert str(path) in out and path.is_file()
+
+
+def test_a_stubbed_model_is_named_with_the_grade_command(own_package):
+    with_stub(own_package, "models")
+    status, out, err = run_main(own(own_package, "mlp", "--epochs", "1"))
+    assert status == 1
+    assert out == ""
+    assert err.startswith("Your network cannot train yet: mlp in ")
+    assert f"{own_package / 'models.py'} (line " in err
+    assert "is not written (mnist_mlp: implement mlp in exercises/models.py)" in err
+    assert "`nox -s grade -- mnist_mlp`" in err
+    assert "Traceback" not in err and err.count("\n") == 1  # one paragraph
+
+
+def test_a_stubbed_layer_is_named_with_its_exercise(own_package):
+    with_stub(own_package, "linear")
+    status, out, err = run_main(own(own_package, "two_layer_net", "--epochs", "1"))
+    assert status == 1
+    assert out.startswith("two_layer_net (exercises): 7,960 parameters")  # built, then trained
+    assert err.startswith(f"Your network cannot train yet: Linear.forward in {own_package}")
+    assert "`nox -s grade -- linear`" in err and "Traceback" not in err
+
+
+def test_a_module_that_does_not_import_is_named_with_its_line(own_package):
+    source = (own_package / "pool.py").read_text()
+    (own_package / "pool.py").write_text(source + "\ndef broken(:\n    pass\n")
+    line = source.count("\n") + 2
+    status, out, err = run_main(own(own_package, "lenet5"))
+    assert status == 1 and out == ""
+    assert err.startswith("Cannot import your exercises package: ")
+    assert f"{own_package / 'pool.py'}, line {line}: SyntaxError" in err
+    assert "`nox -s grade -- pool`" in err and "Traceback" not in err
+
+
+def test_an_error_raised_while_importing_names_the_file_and_line(own_package):
+    source = (own_package / "optim.py").read_text()
+    (own_package / "optim.py").write_text(source + "\nBETAS = undefined_name\n")
+    status, _, err = run_main(own(own_package, "mlp"))
+    assert status == 1
+    line = source.count("\n") + 2
+    assert f"{own_package / 'optim.py'}, line {line}: NameError" in err
+    assert "`nox -s grade -- optim`" in err
+
+
+def test_the_networks_the_command_offers_are_those_of_the_reference():
+    assert tuple(reference_models.NETWORKS) == train.NETWORK_NAMES
 
 
 def test_same_seed_gives_identical_numbers_and_weights(tmp_path):

@@ -305,8 +305,9 @@ def grade_command(exercise_id: str | None) -> str:
 def describe_import_error(package: str, error: Exception) -> str:
     """One paragraph: which file and line of ``package`` does not import, and what to run."""
     if isinstance(error, SyntaxError) and error.filename:
-        filename, line = error.filename, error.lineno
+        filename, line, what = error.filename, error.lineno, error.msg
     else:
+        what = str(error)
         frames = [
             frame
             for frame in traceback.extract_tb(error.__traceback__)
@@ -316,7 +317,7 @@ def describe_import_error(package: str, error: Exception) -> str:
     exercise_id = exercise_of(filename, "")
     return (
         f"Cannot import your {package} package: {shown_path(filename)}, line {line}: "
-        f"{type(error).__name__}: {error}. Fix that line first; {grade_command(exercise_id)} "
+        f"{type(error).__name__}: {what}. Fix that line first; {grade_command(exercise_id)} "
         "then says what else this exercise needs, and this command trains once it imports."
     )
 
