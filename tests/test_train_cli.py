@@ -175,6 +175,25 @@ def test_an_error_raised_while_importing_names_the_file_and_line(own_package):
     assert "`nox -s grade -- optim`" in err
 
 
+def test_a_models_module_without_the_network_says_so(own_package):
+    with (own_package / "models.py").open("a") as file:
+        file.write('\ndel NETWORKS["mlp"]\n')
+    status, _, err = run_main(own(own_package, "mlp"))
+    assert status == 1
+    assert f"{own_package / 'models.py'} has no network 'mlp' in NETWORKS" in err
+
+
+def test_ctrl_c_ends_the_run_with_a_line_not_a_traceback(monkeypatch, tmp_path):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(train, "train", interrupted)
+    status, _, err = run_main(["mlp", "--save", str(tmp_path / "w.npz")])
+    assert status == 130
+    assert err == "\ninterrupted: nothing more is saved or plotted\n"
+    assert not (tmp_path / "w.npz").exists()
+
+
 def test_the_networks_the_command_offers_are_those_of_the_reference():
     assert tuple(reference_models.NETWORKS) == train.NETWORK_NAMES
 

@@ -303,22 +303,28 @@ def grade_command(exercise_id: str | None) -> str:
 
 
 def describe_import_error(package: str, error: Exception) -> str:
-    """One paragraph: which file and line of ``package`` does not import, and what to run."""
+    """One paragraph: which file and line of ``package`` does not import, and what to run.
+
+    The place is the innermost frame outside importlib and this module (for a missing module,
+    there is none: the paragraph then names the error alone).
+    """
     if isinstance(error, SyntaxError) and error.filename:
-        filename, line, what = error.filename, error.lineno, error.msg
+        place: tuple[str, int | None] | None = (error.filename, error.lineno)
+        what = error.msg
     else:
-        what = str(error)
         frames = [
             frame
             for frame in traceback.extract_tb(error.__traceback__)
-            if "importlib" not in frame.filename
+            if "importlib" not in frame.filename and Path(frame.filename) != Path(__file__)
         ]
-        filename, line = (frames[-1].filename, frames[-1].lineno) if frames else ("?", None)
-    exercise_id = exercise_of(filename, "")
+        place = (frames[-1].filename, frames[-1].lineno) if frames else None
+        what = str(error)
+    where = f"{shown_path(place[0])}, line {place[1]}: " if place else ""
+    exercise_id = exercise_of(place[0], "") if place else None
     return (
-        f"Cannot import your {package} package: {shown_path(filename)}, line {line}: "
-        f"{type(error).__name__}: {what}. Fix that line first; {grade_command(exercise_id)} "
-        "then says what else this exercise needs, and this command trains once it imports."
+        f"Cannot import your {package} package: {where}{type(error).__name__}: {what}. "
+        f"Fix that first; {grade_command(exercise_id)} then says what else is needed, and this "
+        "command trains once it imports."
     )
 
 
@@ -560,7 +566,8 @@ def main(
     A dataset is anything with ``x_train, y_train, x_val, y_val, x_test, y_test`` like
     ``toolkit.data.Dataset``. ``progress`` forces the progress bar on or off (default: on
     when ``err`` is a terminal). Returns the exit status: 0, 1 when the implementation's code
-    cannot run yet or MNIST is not found, 2 for a bad argument.
+    cannot run yet, MNIST is not found or the training diverged, 2 for a bad argument, 130
+    after Ctrl-C.
     """
     out = sys.stdout if out is None else out
     err = sys.stderr if err is None else err
@@ -594,6 +601,9 @@ def main(
     except NotFiniteError as error:  # the training diverged: nothing worth saving
         print(error, file=err)
         return 1
+    except KeyboardInterrupt:
+        print("\ninterrupted: nothing more is saved or plotted", file=err)
+        return 130
     return 0
 
 
