@@ -154,6 +154,17 @@ def test_a_stubbed_layer_is_named_with_its_exercise(own_package):
     assert "`nox -s grade -- linear`" in err and "Traceback" not in err
 
 
+def test_a_layer_without_forward_is_named_where_the_network_calls_it(own_package):
+    source = (own_package / "activations.py").read_text()
+    (own_package / "activations.py").write_text(source + "\ndel ReLU.forward\n")
+    status, _, err = run_main(own(own_package, "two_layer_net", "--epochs", "1"))
+    assert status == 1
+    assert err.startswith("Your network cannot train yet: ReLU.forward is not written, called ")
+    assert f"from Sequential.forward in {own_package / 'network.py'} (line " in err
+    assert f"(the class is in {own_package / 'activations.py'})" in err
+    assert "`nox -s grade -- activations`" in err
+
+
 def test_a_module_that_does_not_import_is_named_with_its_line(own_package):
     source = (own_package / "pool.py").read_text()
     (own_package / "pool.py").write_text(source + "\ndef broken(:\n    pass\n")

@@ -126,6 +126,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m toolkit.train",
         description="Train a network of the kata on MNIST (the reference's or yours) and report "
         "its accuracy.",
+        epilog="A progress bar (epoch, batches, running loss and accuracy, examples per second, "
+        "time left) is drawn on stderr when it is a terminal; stdout gets one summary line per "
+        "epoch and the test accuracy. Output paths are checked before anything trains.",
     )
     parser.add_argument("network", choices=NETWORK_NAMES, help="which network to train")
     parser.add_argument(
@@ -328,30 +331,66 @@ def describe_import_error(package: str, error: Exception) -> str:
     )
 
 
-def innermost_frame(error: BaseException, directory: Path) -> tuple[str, str, int] | None:
-    """The file, qualified function name and line of the innermost call inside ``directory``."""
-    found = None
-    for frame, line in traceback.walk_tb(error.__traceback__):
-        filename = frame.f_code.co_filename
-        if Path(filename).resolve().is_relative_to(directory):
-            name = getattr(frame.f_code, "co_qualname", frame.f_code.co_name)  # 3.11+
-            found = (filename, name, line)
-    return found
+class Frame(NamedTuple):
+    """Where a call was: file, qualified function name (``"Linear.backward"``), line."""
+
+    filename: str
+    function: str
+    line: int
+
+
+def frames_of(error: BaseException) -> list[Frame]:
+    """The frames of ``error``'s traceback, outermost first."""
+    return [
+        Frame(
+            frame.f_code.co_filename,
+            getattr(frame.f_code, "co_qualname", frame.f_code.co_name),  # 3.11+; 3.10: the name
+            line,
+        )
+        for frame, line in traceback.walk_tb(error.__traceback__)
+    ]
+
+
+def inherited_from(error: BaseException, package: str) -> Frame | None:
+    """When ``error`` was raised in a method of a base class outside ``package`` (the given
+    ``Layer.forward``) on an instance of a class of ``package``: that class's file and name."""
+    frames = [frame for frame, _ in traceback.walk_tb(error.__traceback__)]
+    instance = frames[-1].f_locals.get("self") if frames else None
+    cls = type(instance)
+    module = sys.modules.get(cls.__module__)
+    if instance is None or not cls.__module__.startswith(package + ".") or module is None:
+        return None
+    return Frame(module.__file__ or "?", cls.__qualname__, 0)
 
 
 def describe_stub(error: NotImplementedError, impl: Implementation) -> str:
-    """One paragraph: which function of ``impl`` is not written yet, and what to run."""
-    where = innermost_frame(error, impl.directory)
-    if where is None:
-        filename, function, line = "?", "?", 0
+    """One paragraph: which function of ``impl`` is not written yet, and what to run.
+
+    The function is the innermost frame inside the implementation's folder. When the error
+    was raised outside it (the base ``Layer.forward`` of a layer that defines none), the
+    paragraph says so and names the learner's call.
+    """
+    frames = frames_of(error)
+    own = [
+        frame for frame in frames if Path(frame.filename).resolve().is_relative_to(impl.directory)
+    ]
+    if not own:
+        return f"Your network cannot train yet: {error}. `nox` says what is left to write."
+    where = own[-1]
+    exercise_id = exercise_of(where.filename, where.function)
+    place = f"{where.function} in {shown_path(where.filename)} (line {where.line})"
+    if frames[-1] is where:
+        what = f"{place} is not written ({error})"
     else:
-        filename, function, line = where
-    exercise_id = exercise_of(filename, function)
+        what = f"{error}, called from {place}"
+        owner = inherited_from(error, impl.package)
+        if owner is not None:  # a method the learner's class does not define: that class's file
+            exercise_id = exercise_of(owner.filename, owner.function)
+            what += f" (the class is in {shown_path(owner.filename)})"
     return (
-        f"Your network cannot train yet: {function} in {shown_path(filename)} (line {line}) is "
-        f"not written ({error}). Training uses every exercise the network is built from: "
-        f"finish this one, {grade_command(exercise_id)} tells you when it is done, then "
-        "train again."
+        f"Your network cannot train yet: {what}. Training uses every exercise the network is "
+        f"built from: finish this one, {grade_command(exercise_id)} tells you when it is done, "
+        "then train again."
     )
 
 
