@@ -63,7 +63,6 @@ EVALUATION_BATCH_SIZE = 1000
 NETWORK_NAMES = ("two_layer_net", "mlp", "lenet5")
 """The builders of ``models.NETWORKS`` (kept equal to the reference's by a test)."""
 IMPLEMENTATIONS = ("reference", "exercises")
-REPOSITORY = Path(__file__).resolve().parent.parent
 MODULES = ("models", "losses", "training")
 """The modules of an implementation that the trainer calls."""
 SHOWN_MISTAKES = 32
