@@ -52,7 +52,7 @@ def tests(session: nox.Session) -> None:
 
     Arguments go to pytest in place of `tests`: `nox -s tests -- tests/test_linear.py -x`.
     """
-    session.install(*SUITE, "ruff", "matplotlib", "mypy")
+    session.install(*SUITE, "ruff", "matplotlib", "mypy", "tqdm")
     install_pip(session)
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
@@ -82,7 +82,7 @@ def data(session: nox.Session) -> None:
 @nox.session
 def train(session: nox.Session) -> None:
     """Train a reference network: `nox -s train -- mlp --epochs 5 --plot mlp.png`."""
-    session.install("numpy", "matplotlib")
+    session.install("numpy", "matplotlib", "tqdm")
     install_pip(session)
     session.run("python", "-m", "toolkit.train", *session.posargs)
 

@@ -1,11 +1,14 @@
-"""A small progress bar for training loops, with no dependency.
+"""The progress of a training epoch, drawn by tqdm on stderr.
 
-On a terminal, one line redrawn in place with ``\\r``::
+On a terminal, one line redrawn in place (epoch, batches, time spent and left, then the
+running loss and accuracy over the epoch so far, and the throughput)::
 
-    epoch 2/5 [##########..........] 391/782 loss 0.1234  5,210 ex/s
+    epoch 2/3  45%|█████▍      | 176/391 batches [00:03<00:04], loss 0.2345, acc 93.12%, 6,670 ex/s
 
-Elsewhere (a log file, CI), a plain line every ``log_every`` seconds and one at the end, so
-logs stay readable and short.
+When the stream is not a terminal (a log file, CI, a pipe), the bar is off by default: the
+trainer's one summary line per epoch on stdout is then the log, rather than hundreds of
+carriage-return redraws in a file. ``disable=False`` draws it anyway (the tests do; so can a
+grader that relays progress through a pipe).
 
 This module is infrastructure: it is given, not an exercise.
 """
@@ -15,99 +18,95 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
+from types import TracebackType
 from typing import TextIO
 
-BAR_WIDTH = 20
+from tqdm import tqdm  # type: ignore[import-untyped]  # stubs: the types-tqdm package
+
+BAR_FORMAT = (
+    "{desc} {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} batches [{elapsed}<{remaining}]{postfix}"
+)
+"""tqdm's line; ``{postfix}`` is the loss, accuracy and examples per second, after a comma."""
 
 
-class ProgressBar:
-    """Shows batches done out of ``total``, the running loss and accuracy, and examples/s.
+class EpochProgress:
+    """A progress bar for one epoch, fed by ``train_epoch``'s ``on_batch`` hook.
 
     Usage::
 
-        bar = ProgressBar(total=782, description="epoch 1/3")
-        for ...:
-            bar.update(batches_done, examples_done, loss, accuracy)
-        bar.close()
+        with EpochProgress(batches=391, description="epoch 1/3") as progress:
+            train_epoch(..., on_batch=progress)
+
+    Each call ``progress(batch_len, batch_loss, batch_correct)`` counts one batch and updates
+    the running means over the epoch so far: the loss per example (each batch's mean loss
+    weighted by its size, ``sum_b len_b * loss_b / sum_b len_b``), the accuracy
+    (``sum_b correct_b / sum_b len_b``) and the examples per second since the bar was made.
 
     Args:
-        total: the number of batches of the epoch.
+        batches: the number of batches of the epoch (>= 1).
         description: what comes first on the line (``"epoch 1/3"``).
-        stream: where to write (default ``sys.stderr``, so that results on stdout stay clean).
-        is_tty: redraw one line in place; default: whether ``stream`` is a terminal.
-        log_every: seconds between two plain lines when not on a terminal.
-        clock: the time source (seconds); tests pass a fake one.
+        stream: where to draw (default ``sys.stderr``, so that results on stdout stay clean).
+        disable: ``None`` (default): draw only when ``stream`` is a terminal; ``True``: never;
+            ``False``: always.
+        clock: the time source of the examples per second, in seconds (tests pass a fake one).
     """
 
     def __init__(
         self,
-        total: int,
+        batches: int,
         description: str = "",
         *,
         stream: TextIO | None = None,
-        is_tty: bool | None = None,
-        log_every: float = 10.0,
+        disable: bool | None = None,
         clock: Callable[[], float] = time.perf_counter,
     ) -> None:
-        if total < 1:
-            raise ValueError(f"total must be a positive number of batches, got {total}")
-        self.total = total
-        self.description = description
-        self.stream = sys.stderr if stream is None else stream
-        self.is_tty = _is_terminal(self.stream) if is_tty is None else is_tty
-        self.log_every = log_every
+        if batches < 1:
+            raise ValueError(f"batches must be a positive number of batches, got {batches}")
         self.clock = clock
         self.start = clock()
-        self.last_draw = -float("inf")
-        self.last_line = ""
-        self.drawn_width = 0
-
-    def update(self, done: int, examples: int, loss: float, accuracy: float | None = None) -> None:
-        """Record progress: ``done`` batches and ``examples`` examples so far, running metrics.
-
-        ``loss`` and ``accuracy`` (a fraction in [0, 1], shown when given) are the running
-        means over the epoch so far.
-        """
-        self.last_line = self._format(done, examples, loss, accuracy)
-        now = self.clock()
-        if self.is_tty:
-            if now - self.last_draw >= 0.1 or done == self.total:
-                self._redraw(self.last_line)
-                self.stream.flush()
-                self.last_draw = now
-        elif now - self.start >= self.log_every and now - self.last_draw >= self.log_every:
-            self.stream.write(self.last_line + "\n")
-            self.stream.flush()
-            self.last_draw = now
-
-    def close(self) -> None:
-        """End the line: the final state stays visible."""
-        if not self.last_line:
-            return
-        if self.is_tty:
-            self._redraw(self.last_line)
-            self.stream.write("\n")
-        else:
-            self.stream.write(self.last_line + "\n")
-        self.stream.flush()
-
-    def _redraw(self, line: str) -> None:
-        """Overwrite the current terminal line, blanking what a longer previous line left."""
-        self.stream.write("\r" + line.ljust(self.drawn_width))
-        self.drawn_width = len(line)
-
-    def _format(self, done: int, examples: int, loss: float, accuracy: float | None) -> str:
-        filled = BAR_WIDTH * done // self.total
-        bar = "#" * filled + "." * (BAR_WIDTH - filled)
-        elapsed = max(self.clock() - self.start, 1e-9)
-        width = len(str(self.total))
-        shown_accuracy = "" if accuracy is None else f" acc {100 * accuracy:6.2f}%"
-        return (
-            f"{self.description} [{bar}] {done:>{width}}/{self.total} "
-            f"loss {loss:.4f}{shown_accuracy}  {examples / elapsed:,.0f} ex/s"
+        self.examples = 0
+        self.correct = 0
+        self.loss_sum = 0.0
+        self.bar = tqdm(
+            total=batches,
+            desc=description,
+            file=sys.stderr if stream is None else stream,
+            disable=disable,
+            bar_format=BAR_FORMAT,
+            dynamic_ncols=True,
+            leave=True,
         )
 
+    def __call__(self, batch_len: int, batch_loss: float, batch_correct: int) -> None:
+        """Count one batch of ``batch_len`` examples, its mean loss and its correct predictions."""
+        self.examples += batch_len
+        self.correct += batch_correct
+        self.loss_sum += batch_loss * batch_len
+        self.bar.set_postfix_str(self.summary(), refresh=False)
+        self.bar.update(1)
 
-def _is_terminal(stream: TextIO) -> bool:
-    isatty = getattr(stream, "isatty", None)
-    return bool(isatty and isatty())
+    def summary(self) -> str:
+        """The running figures: ``"loss 0.2345, acc 93.12%, 6,670 ex/s"``."""
+        if not self.examples:
+            return ""
+        elapsed = max(self.clock() - self.start, 1e-9)
+        return (
+            f"loss {self.loss_sum / self.examples:.4f}, "
+            f"acc {100 * self.correct / self.examples:.2f}%, "
+            f"{self.examples / elapsed:,.0f} ex/s"
+        )
+
+    def close(self) -> None:
+        """End the line; its final state stays visible on a terminal."""
+        self.bar.close()
+
+    def __enter__(self) -> EpochProgress:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
