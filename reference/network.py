@@ -48,13 +48,11 @@ class Sequential(Layer):
     ``self.params = {}`` and ``self.grads = {}``, but here they are read-only properties
     computed from the layers, so the constructor sets ``training`` itself.
 
-    Usual mistakes: backward in the forward order; copying the arrays into ``params``
-    (``np.copy``, or a dictionary built once at construction: the optimizer's updates are then
-    lost, or the gradients are stale); ``train()`` that only sets the network's own flag, so
-    dropout inside keeps dropping at evaluation; forgetting to return ``self``.
-
-    Hint: ``for index, layer in enumerate(self.layers): for name, array in
-    layer.params.items(): ...`` names every array.
+    What the grader checks: the order of the forward and backward calls, dx through the whole
+    chain and through a nested ``Sequential`` against central differences, the names and the
+    identity of the arrays in ``params`` and ``grads`` (after an array is replaced, after every
+    backward), ``train()`` and ``eval()`` reaching the layers of nested containers, the errors
+    of the constructor.
     """
 
     def __init__(self, *layers: Layer) -> None:
@@ -71,6 +69,31 @@ class Sequential(Layer):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         # BEGIN SOLUTION
+        # HINT 1: Write the network as a composition h_k = f_k(h_{k-1}), h_0 = x, and ask
+        #   what the backward of each layer needs to receive: dL/dh_k for which k?
+        # HINT 2: Chain rule, one layer at a time: dL/dh_{k-1} = (dh_k/dh_{k-1})^T dL/dh_k, and
+        #   f_k.backward(dL/dh_k) returns exactly dL/dh_{k-1}. Start from dL/dh_L = dout.
+        # HINT 3: Each layer's output is the next one's input, and each backward's return value
+        #   has the shape of that layer's input, which is the previous layer's output: one
+        #   running array passes through the list, in one direction, then in the other.
+        # HINT 4: forward passes x through the layers first to last and returns the last
+        #   output; backward passes dout through the layers' backward last to first and
+        #   returns what the first layer's backward returns. The empty network returns its
+        #   argument in both directions.
+        # DERIVATION:
+        #   With $h_0 = x$ and $h_k = f_k(h_{k-1})$ for $k = 1 \dots L$, the output is $h_L$.
+        #   By the chain rule, for any shapes,
+        #
+        #   $$\frac{\partial L}{\partial h_{k-1}} = \Big(\frac{\partial h_k}{\partial
+        #   h_{k-1}}\Big)^{\!\top} \frac{\partial L}{\partial h_k}$$
+        #
+        #   which is what `f_k.backward` computes from $\partial L / \partial h_k$ (the
+        #   shape of $h_k$) and returns (the shape of $h_{k-1}$). Starting from
+        #   $\partial L / \partial h_L$ = `dout`, the gradients are known in the order
+        #   $L, L-1, \dots, 1$: the backward calls run in the reverse order of the forward
+        #   calls, and each layer's parameter gradients are set on the way, from the input it
+        #   kept in its own forward.
+        # MISTAKES:
         for layer in self.layers:
             x = layer.forward(x)
         return x
@@ -107,6 +130,14 @@ class Sequential(Layer):
 
     def train(self) -> Sequential:
         # BEGIN SOLUTION
+        # HINT 1: A layer of the network may itself be a container: which call reaches the
+        #   layers inside it, setting its flag or calling its method?
+        # HINT 2: The network's flag and every layer's flag must be True after train(), False
+        #   after eval(), at every depth.
+        # HINT 3: Both methods return the network itself, so that net.eval() can be chained.
+        # HINT 4: Set the network's own flag, call the same method on every layer of the list
+        #   (a nested Sequential then does the same for its own layers), return the network.
+        # MISTAKES:
         self.training = True
         for layer in self.layers:
             layer.train()
