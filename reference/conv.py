@@ -71,6 +71,12 @@ def im2col(x: np.ndarray, kh: int, kw: int, stride: int, padding: int) -> np.nda
     #   height; start $q$, step $s$, $OW$ along the width), with its $n$ and $c$ axes swapped.
     #   $k_h k_w$ copies of whole arrays fill $T$: no loop over $n$, $i$ or $j$.
     # MISTAKES:
+    #   - The stride left out of the slices, or the axes of the six-axis array in another order than
+    #     the layout's: `im2col(x of shape (2, 2, 5, 6), kh=3, kw=2, stride=2, padding=1): cols
+    #     differs from the expected values`, then `likely mistake: the layout is cols[(c, p, q), (n,
+    #     i, j)] = xpad[n, c, i*s + p, j*s + q], shape (C*kh*kw, N*OH*OW): check the order of the
+    #     axes before the final reshape, the stride of the slices and the padding on both sides (nox
+    #     -s hint -- conv)`.
     n, channels, height, width = x.shape
     out_height = conv_output_size(height, kh, stride, padding)
     out_width = conv_output_size(width, kw, stride, padding)
@@ -137,6 +143,13 @@ def col2im(
     #   from several $(p, i)$: the contributions add. Entries from the padding land in the
     #   border, which is then cut: shape $(N, C, H, W)$ after swapping the first two axes back.
     # MISTAKES:
+    #   - Assigning (`=`) instead of adding where windows overlap: `col2im(ones((4, 4)), (1, 1, 3,
+    #     3), kh=2, kw=2, stride=1, padding=0): dx (how many windows cover each pixel) differs from
+    #     the expected values`, then `likely mistake: overlapping windows do not add up: assigning
+    #     (=) where the windows overlap, instead of adding (+=), keeps only the last window`.
+    #   - The padding not cut off: `col2im(cols of shape (18, 20), x_shape=(1, 2, 4, 5), kh=3, kw=3,
+    #     stride=1, padding=1) returned dx of shape (1, 2, 6, 7), expected x_shape = (1, 2, 4, 5)`,
+    #     then `likely mistake: dx has the shape of the padded input: the padding is not cut off`.
     n, channels, height, width = x_shape
     out_height = conv_output_size(height, kh, stride, padding)
     out_width = conv_output_size(width, kw, stride, padding)
@@ -209,6 +222,15 @@ class Conv2d(NaiveConv2d):
         #   $(O, N, OH, OW)$, it is the output with its first two axes swapped:
         #   $\text{out}_{n,o,i,j} = \text{out2}_{o,(n,i,j)}$.
         # MISTAKES:
+        #   - A flipped kernel: `Conv2d(1, 1, 2) with W = [[1, 2], [3, 4]], b = 0.5 on x = arange(9)
+        #     as 3x3 (...): output differs from the expected values ... got 13.5, expected 27.5`,
+        #     then `likely mistake: the kernel is flipped: this layer computes a cross-correlation,
+        #     W[o, c, p, q]`.
+        #   - A reshape of the channel-first product straight to (N, O, OH, OW): `Conv2d(2, 3,
+        #     kernel_size=(2, 3), stride=2, padding=2) on x of shape (3, 2, 5, 4): output differs
+        #     from the expected values`, then `likely mistake: the values are right but in the wrong
+        #     places: an output computed channel axis first, (O, N, OH, OW), reshaped to (N, O, OH,
+        #     OW) where its axes must be swapped`.
         kh, kw = self.kernel_size
         cols = im2col(x, kh, kw, self.stride, self.padding)
         out = self.params["W"].reshape(out_channels, -1) @ cols  # (O, N*OH*OW)
@@ -249,6 +271,12 @@ class Conv2d(NaiveConv2d):
         #   \text{cols})$, shape $(N, C, H, W)$. These are the naive layer's three sums,
         #   grouped into matrix products.
         # MISTAKES:
+        #   - dout reshaped to (O, M) without swapping its first two axes: `gradient check failed:
+        #     dx of Conv2d(2, 3, kernel_size=(3, 2), stride=2, padding=1) on x of shape (2, 2, 6, 5)
+        #     ... also wrong: grads['W'], grads['b']`.
+        #   - The bias gradient not summed over the columns: `gradient check failed: grads['b'] of
+        #     Conv2d(2, 3, kernel_size=(3, 2), stride=2, padding=1) on x of shape (2, 2, 6, 5) ...
+        #     worst element [2]: your backward gave 0.411631, numerical 8.65455`.
         W = self.params["W"]
         out_channels = W.shape[0]
         kh, kw = self.kernel_size

@@ -195,6 +195,13 @@ class NaiveConv2d(Layer):
         #   a contraction of $(N, C, k_h, k_w)$ with $(O, C, k_h, k_w)$ over $c, p, q$: shape
         #   $(N, O)$. $OH \cdot OW$ such contractions fill the output $(N, O, OH, OW)$.
         # MISTAKES:
+        #   - A flipped kernel (the mathematicians' convolution): `NaiveConv2d(1, 1, 2) with W =
+        #     [[1, 2], [3, 4]], b = 0.5 on x = arange(9) as 3x3 (...): output differs from the
+        #     expected values ... worst element [0, 0, 0, 0]: got 13.5, expected 27.5`, then `likely
+        #     mistake: the kernel is flipped: this layer computes a cross-correlation, W[o, c, p,
+        #     q]`.
+        #   - The bias forgotten: `... got 27, expected 27.5`, then `likely mistake: the bias b is
+        #     missing`.
         kh, kw = self.kernel_size
         s, pad = self.stride, self.padding
         W, b = self.params["W"], self.params["b"]
@@ -249,6 +256,24 @@ class NaiveConv2d(Layer):
         #   $\partial L / \partial x$ is that array without its border of width pad, shape
         #   $(N, C, H, W)$.
         # MISTAKES:
+        #   - The stride forgotten when locating a window in backward: `gradient check failed: dx of
+        #     NaiveConv2d(2, 2, kernel_size=(3, 2), stride=2, padding=1) on x of shape (2, 2, 5, 4)
+        #     ... also wrong: grads['W']`.
+        #   - Assigning (`=`) the window's part of dxpad where windows overlap: `gradient check
+        #     failed: dx of NaiveConv2d(2, 1, kernel_size=(2, 2), stride=1, padding=0) on x of shape
+        #     (1, 2, 3, 3) ... worst element [0, 1, 2, 1]: your backward gave 0.0483625, numerical
+        #     0.262804`.
+        #   - The bias gradient of one position instead of the sum over the batch and every
+        #     position: `gradient check failed: grads['b'] of NaiveConv2d(2, 1, kernel_size=(2, 2),
+        #     stride=1, padding=0) on x of shape (1, 2, 3, 3) ... your backward gave 0.12573,
+        #     numerical 0.738948`.
+        #   - The padding not cut off: `backward of NaiveConv2d(2, 2, kernel_size=(3, 2), stride=2,
+        #     padding=2) on x of shape (1, 2, 5, 4) returned dx of shape (1, 2, 9, 8), expected (1,
+        #     2, 5, 4)`, then `likely mistake: dx has the shape of the padded input: the padding is
+        #     not cut off`.
+        #   - The padding cut with negative indices: `... returned dx of shape (2, 2, 0, 0),
+        #     expected (2, 2, 5, 6)`, then `likely mistake: the padding cut off with negative
+        #     indices: a slice ending at -pad is empty when pad = 0 (-0 is 0)`.
         kh, kw = self.kernel_size
         s, pad = self.stride, self.padding
         W = self.params["W"]

@@ -94,6 +94,17 @@ class Sequential(Layer):
         #   calls, and each layer's parameter gradients are set on the way, from the input it
         #   kept in its own forward.
         # MISTAKES:
+        #   - Backward in the forward order: `Sequential(a, b, c).backward called the layers as
+        #     [('backward', 'a'), ('backward', 'b'), ('backward', 'c')], expected c, b, a: the chain
+        #     rule starts from the output, so the last layer's backward comes first`.
+        #   - Forward in the reverse order: `Sequential(Shift(1), Double()).forward(x) with x = [[1,
+        #     -2, 0.5]]: output differs from the expected values ... worst element [0, 0]: got 3,
+        #     expected 4`, then `likely mistake: the layers ran in reverse order`.
+        #   - Copies in `params` (`array.copy()`): the gradient check sees an output that ignores
+        #     the network's arrays, `gradient check failed: grads['0.W'] of Sequential(Affine(3, 4),
+        #     Tanh(), Affine(4, 2), Scale()) on x of shape (1, 3) ... likely mistake: the output
+        #     does not change when the judge perturbs this tensor: forward must read it on every
+        #     call (self.params[name], not a copy kept from the constructor)`.
         for layer in self.layers:
             x = layer.forward(x)
         return x
@@ -138,6 +149,10 @@ class Sequential(Layer):
         # HINT 4: Set the network's own flag, call the same method on every layer of the list
         #   (a nested Sequential then does the same for its own layers), return the network.
         # MISTAKES:
+        #   - Only the network's own flag set: `after net.train(), training is [True, False, False,
+        #     False, False, False] for [net, Affine, inner Sequential, Tanh, Scale, Double],
+        #     expected all True`.
+        #   - `self` not returned: `net.eval() returned None, expected the network itself`.
         self.training = True
         for layer in self.layers:
             layer.train()

@@ -162,6 +162,21 @@ class SGD(Optimizer):
         #   dtype of that parameter, created at its first step; $p$ is changed in place
         #   because the layer holds the same array.
         # MISTAKES:
+        #   - A new array stored in the dictionary instead of an update in place: `SGD(lr=0.1).step
+        #     replaced params['0.W'] by a new array: the layer that owns the original never sees the
+        #     update`, then `likely mistake: a new array stored under params[name]: the step must
+        #     change the existing array in place`.
+        #   - The weight decay added into the caller's gradient (an in-place `+=` on `grads[name]`):
+        #     `SGD(lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.01).step mutated its gradient
+        #     grads['W']`.
+        #   - A velocity created anew at every step (so never kept): `SGD(lr=0.1, momentum=0.9):
+        #     step 2 from w=1 with a constant gradient 1: params['w'] differs from the expected
+        #     values ... worst element [0]: got 0.8, expected 0.71`, then `likely mistake: the
+        #     velocity is not kept between steps (plain SGD)`.
+        #   - Nesterov's update without the gradient term: `SGD(lr=0.1, momentum=0.9,
+        #     nesterov=True): step 1 from w=1 with a constant gradient 1: ... got 0.91, expected
+        #     0.81`, then `likely mistake: the Nesterov step differs from the statement's (which
+        #     velocity, the new or the old, does it look ahead along? nox -s hint -- optim)`.
         # STATED: g = grads[name] + self.weight_decay * param
         # STATED: update = g + self.momentum * velocity if self.nesterov else velocity
         # STATED: param -= self.lr * update
@@ -278,6 +293,22 @@ class Adam(Optimizer):
         #   scale of the gradient, so $\eta$ is a step size. $t$ counts calls, not parameters:
         #   every parameter of one call uses the same $t$.
         # MISTAKES:
+        #   - No bias correction: `Adam(lr=0.01).step from w=1 with gradient [3.0, -0.02, 0.001,
+        #     -50.0]: 1 - params['w'] (the step) differs from the expected values ... worst element
+        #     [3]: got -0.0316228, expected -0.01`, then `likely mistake: no bias correction: the
+        #     first step comes out (1 - beta1) / sqrt(1 - beta2) = 3.16 times too large` (one
+        #     correction only: `m is bias-corrected but v is not`, or the reverse).
+        #   - eps inside the square root: `... worst element [2]: got 0.00995037, expected
+        #     0.0099999`, then `likely mistake: eps inside the square root: the statement adds it to
+        #     the square root of v_hat`.
+        #   - t counted once per parameter: `Adam(lr=0.1): one step from a = b = c = 0 with gradient
+        #     1 for each gave a=-0.1, b=-0.0744137, ...`, then `likely mistake: t counted once per
+        #     parameter instead of once per step call`.
+        #   - Moments created anew at every step: `Adam(lr=0.1): from w=0, a step with gradient 1
+        #     then one with gradient -1: params['w'] differs from the expected values ... got
+        #     -0.0255863, expected -0.0947368`, then `likely mistake: the second step does not
+        #     follow the statement's equations: the moments of the first step are not carried into
+        #     the second as they should be (nox -s hint -- optim)`.
         # STATED: g = grads[name] + self.weight_decay * param
         # STATED: param -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
         self.t += 1

@@ -152,6 +152,20 @@ class MaxPool2d(_Pool2d):
         #   $(n, c, i, j)$: for each $(p, q)$ in order, the selection "equal to the output and
         #   not yet claimed" is an $(N, C, OH, OW)$ boolean array.
         # MISTAKES:
+        #   - The gradient sent to the whole window: `gradient check failed: dx of
+        #     MaxPool2d(kernel_size=3, stride=2) on x of shape (1, 1, 7, 7) ... your backward gave
+        #     2.25108, numerical 0`, and the tie check below.
+        #   - Every element equal to the maximum gets the gradient (doubled on ties): `MaxPool2d(2)
+        #     on windows [[1, 5], [5, 2]] and [[3, 3], [3, 3]], dout = 1 and 2: dx differs from the
+        #     expected values`, then `likely mistake: on a tie, the first maximum in row-major
+        #     window order gets all the gradient; the others (and the non-maxima) get 0`.
+        #   - Assigning (`=`) where windows overlap: `MaxPool2d(3, stride=1) on a 4x4 x whose
+        #     element [1, 1] is the maximum of all four windows, dout = [[1, 2], [3, 4]]: dx differs
+        #     from the expected values ... got 1, expected 10`, then `likely mistake: an element
+        #     that is the maximum of several windows gets the sum of their gradients (+=, not =)`.
+        #   - dx created as float64: `MaxPool2d(kernel_size=2, stride=None) on x of shape (2, 3, 6,
+        #     5) with x a float32 non-contiguous view: dx has dtype float64, expected float32
+        #     (likely mistake: an intermediate array created as float64, the default dtype)`.
         x, out = self.x, self.out
         dx = np.zeros(x.shape, dtype=dout.dtype)
         unclaimed = np.ones(out.shape, dtype=bool)
@@ -223,6 +237,10 @@ class AvgPool2d(_Pool2d):
         #   $\text{dout} / k^2$ (shape $(N, C, OH, OW)$) on its strided slice; uncovered
         #   elements get 0.
         # MISTAKES:
+        #   - The division by the window size forgotten: `gradient check failed: dx of
+        #     AvgPool2d(kernel_size=3, stride=2) on x of shape (1, 1, 7, 7) ... worst element [0, 0,
+        #     5, 2]: your backward gave 2.25108, numerical 0.25012`, then `likely mistake: your
+        #     gradient is 9 times the true one: a constant factor is wrong`.
         dx = np.zeros(self.x_shape, dtype=dout.dtype)
         share = dout / self.kernel_size**2
         for index in self.window_slices(*dout.shape[2:]):
@@ -266,6 +284,9 @@ class Flatten(Layer):
         #   $\partial L / \partial x_{n,\iota(f)} = \text{dout}_{n,f}$: the gradient is dout
         #   read back in the input's shape $(N, d_1, \dots, d_k)$.
         # MISTAKES:
+        #   - The batch axis not kept first: `Flatten() on x of shape (2, 3, 4, 5): output has the
+        #     wrong shape`, `returned shape (60, 2), expected (2, 60)`, then `likely mistake: the
+        #     batch axis must stay first: one row per sample, its values in their order`.
         self.x_shape = x.shape
         return x.reshape(x.shape[0], -1)
         # END SOLUTION

@@ -153,6 +153,27 @@ def train_epoch(
     #   shape $(B, C)$, the argmax taken over the class axis. Each batch is forward, loss,
     #   backward, step: the gradients of a step are those of its own batch.
     # MISTAKES:
+    #   - The last, partial batch dropped: `train_epoch(model, loss, optimizer, x, y, batch_size=5,
+    #     rng) on 23 examples made forward passes on batches of sizes [5, 5, 5, 5], expected four of
+    #     5 and one of 3 (the last, partial batch is kept)`.
+    #   - The plain mean of the batch losses: `train_epoch(model, loss, optimizer, x, y,
+    #     batch_size=4, rng) on 10 examples returned loss 0.5642304998527777, expected the mean loss
+    #     per example, 0.569565757245225`, then `likely mistake: the plain mean of the batch losses:
+    #     the last, partial batch then counts as much as a full one; weight each batch loss by its
+    #     size`.
+    #   - The optimizer stepped before backward: `... made the calls [('forward', 5), ('loss', 5),
+    #     ('step',), ('loss.backward', 5), ('model.backward', 5), ('on_batch', 5), ...] expected 5
+    #     batches (ceil(23 / 5)), each: model.forward, loss.forward, loss.backward, model.backward,
+    #     optimizer.step, on_batch`.
+    #   - No `model.train()`: `train_epoch(...) on 12 examples on a model left in evaluation mode
+    #     ran forward with training = [False, False, False]: call model.train() first (dropout must
+    #     be on)`.
+    #   - The order drawn from `np.random` instead of `rng`: `train_epoch(..., batch_size=7,
+    #     rng=np.random.default_rng(seed)) on 40 examples twice with seed 0 visited the examples in
+    #     different orders: draw the permutation from rng, not from np.random`.
+    # STATED: check_dataset(x, y, batch_size)
+    # STATED: model.train()
+    # STATED: optimizer.step(model.params, model.grads)
     check_dataset(x, y, batch_size)
     model.train()
     order = rng.permutation(len(x))
@@ -212,6 +233,14 @@ def evaluate(
     #   what some layers compute (dropout keeps everything); no backward is needed, and one
     #   would overwrite the gradients.
     # MISTAKES:
+    #   - No `model.eval()`: `evaluate ran forward with training = [True, True, True, True]: call
+    #     model.eval() first (dropout must be off)`.
+    #   - Every batch weighted by `batch_size`: `evaluate(model, loss, x, y, batch_size=4) on 14
+    #     examples returned loss 0.6070380765586572, expected the mean loss per example,
+    #     0.5519844324343255`, then `likely mistake: every batch loss weighted by batch_size: the
+    #     last batch holds fewer examples, and its weight is the number it holds`.
+    # STATED: check_dataset(x, y, batch_size)
+    # STATED: model.eval()
     check_dataset(x, y, batch_size)
     model.eval()
     total_loss = 0.0

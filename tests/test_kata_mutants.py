@@ -94,7 +94,7 @@ MUTANTS = (
         "network",
         "for layer in reversed(self.layers):",
         "for layer in self.layers:",
-        "last layer's backward comes first",
+        "chain rule starts from the output",
     ),
     Mutant(
         "training loop drops the last partial batch",
