@@ -142,6 +142,7 @@ def col2im(
     #   a padded buffer $(C, N, H_p, W_p)$. Where windows overlap ($s < k$) a pixel is reached
     #   from several $(p, i)$: the contributions add. Entries from the padding land in the
     #   border, which is then cut: shape $(N, C, H, W)$ after swapping the first two axes back.
+    # STATED: height + 2 * padding
     # MISTAKES:
     #   - Assigning (`=`) instead of adding where windows overlap: `col2im(ones((4, 4)), (1, 1, 3,
     #     3), kh=2, kw=2, stride=1, padding=0): dx (how many windows cover each pixel) differs from

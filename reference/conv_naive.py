@@ -182,9 +182,10 @@ class NaiveConv2d(Layer):
         # HINT 3: The window is (N, C, kh, kw), W is (O, C, kh, kw), the result (N, O): a
         #   contraction of the three shared axes c, p, q (np.einsum or np.tensordot name the
         #   axes); b (O,) broadcasts over n. Pad with zeros on the two spatial axes only.
-        # HINT 4: Pad x once; for each i < OH and j < OW, slice rows i*s to i*s + kh and
-        #   columns j*s to j*s + kw of the padded input, contract it with W over channel and
-        #   kernel axes, add b, store it at [:, :, i, j]; keep the padded input for backward.
+        # HINT 4: Pad x once; for each i < OH and j < OW take the kh rows that start at row i*s
+        #   and the kw columns that start at column j*s of the padded input, contract that
+        #   window with W over channel and kernel axes, add b, store it at [:, :, i, j]; keep
+        #   the padded input for backward.
         # DERIVATION:
         #   Forward is the definition, one output position at a time. For a position $(i, j)$
         #   the window $X^{(i,j)}_{n,c,p,q} = \text{xpad}_{n,\,c,\,is+p,\,js+q}$ has shape

@@ -126,7 +126,7 @@ def lecun_normal(
     #   - The float64 draw returned as it is: `lecun_normal((20, 30), rng) returned dtype float64,
     #     expected float32 (the default)`, then `likely mistake: the draws are float64 (as numpy's
     #     generators make them), returned without conversion to the dtype argument`.
-    # STATED: std = np.sqrt(1.0 / fan_in)
+    # STATED: np.sqrt(1.0 / fan_in)
     fan_in, _ = fans(shape)
     std = np.sqrt(1.0 / fan_in)
     return rng.normal(0.0, std, size=shape).astype(dtype)
@@ -161,6 +161,7 @@ def xavier_uniform(
     #   $a = \sqrt{6 / (n_\text{in} + n_\text{out})}$. The variance $2/(n_\text{in} +
     #   n_\text{out})$ is the harmonic compromise between the forward condition
     #   $n_\text{in} \mathrm{Var}(W) = 1$ and the backward one $n_\text{out} \mathrm{Var}(W) = 1$.
+    # STATED: fan_in + fan_out
     # MISTAKES:
     #   - The standard deviation taken for the bound: `xavier_uniform((300, 700), rng) [fan_in=300,
     #     fan_out=700]: the variance of the 210000 weights is 0.0006649, expected 0.002 +- 1.0%`,
@@ -202,7 +203,7 @@ def xavier_normal(
     #   - The 2 of the average of the fans forgotten: `xavier_normal((300, 700), rng) [fan_in=300,
     #     fan_out=700]: the variance of the 210000 weights is 0.001002, expected 0.002 +- 1.5%`,
     #     then `likely mistake: variance 1 / (fan_in + fan_out): the factor 2 is missing`.
-    # STATED: std = np.sqrt(2.0 / (fan_in + fan_out))
+    # STATED: np.sqrt(2.0 / (fan_in + fan_out))
     fan_in, fan_out = fans(shape)
     std = np.sqrt(2.0 / (fan_in + fan_out))
     return rng.normal(0.0, std, size=shape).astype(dtype)

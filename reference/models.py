@@ -138,6 +138,11 @@ def two_layer_net(rng: np.random.Generator) -> Recipe:
     #   rng; plain SGD with a learning rate near 0.05, mini-batches of about 128, 3 epochs,
     #   input shape (784,). Ten hidden units are a bottleneck: a larger step makes the
     #   accuracy swing by a few points from one epoch to the next.
+    # DERIVATION:
+    #   The network is the table: $784 \cdot 10 + 10 = 7{,}850$ and $10 \cdot 10 + 10 = 110$
+    #   parameters, $(N, 784) \to (N, 10) \to (N, 10)$. What remains is a step size: for plain
+    #   SGD the change of a weight per step is $\eta$ times its gradient, so $\eta$ must be
+    #   large enough to move in $3 \cdot 50{,}000 / B$ steps and small enough not to diverge.
     # MISTAKES:
     #   - A ReLU after the last layer: the logits can no longer be negative and a class whose
     #     logit is clipped at 0 gets no gradient.
@@ -176,6 +181,12 @@ def mlp(rng: np.random.Generator) -> Recipe:
     # HINT 4: One hidden layer of 1024 ReLU units with He initialization, SGD with lr 0.05
     #   and momentum 0.9, batches of 128, 3 epochs; halving the learning rate after each
     #   epoch and shifting the images by up to one pixel bring it to about 98.3 %.
+    # DERIVATION:
+    #   A wider hidden layer raises the capacity ($784 \cdot 1024 + 1024 + 1024 \cdot 10 + 10
+    #   = 814{,}090$ parameters for 1024 units). With momentum $\mu$ and a steady gradient $g$
+    #   the velocity tends to $g / (1 - \mu)$, so the effective step is $\eta / (1 - \mu)$:
+    #   $\eta = 0.05$ with $\mu = 0.9$ moves like plain SGD with $0.5$, and $\eta = 0.5$
+    #   like $5$, which diverges. Halving $\eta$ after every epoch lets the last epoch settle.
     # MISTAKES:
     #   - A ReLU after the last layer (logits clipped at 0).
     #   - SGD with momentum 0.9 and `lr=0.5`: the effective step is `lr / (1 - momentum)` = 5
@@ -242,6 +253,12 @@ def lenet5(rng: np.random.Generator) -> Recipe:
     #   by 0.8 after each epoch and shifts of up to 2 pixels reach about 99.1 %: the shifts
     #   make it learn digits rather than pixel positions, the decay lets the last epochs
     #   settle.
+    # DERIVATION:
+    #   The shapes, layer by layer, from $OH = \lfloor (H + 2\,\text{pad} - k) / s \rfloor + 1$:
+    #   $(28 + 4 - 5) / 1 + 1 = 28$, pooling to 14, $(14 - 5) / 1 + 1 = 10$, pooling to 5, so
+    #   `Flatten` gives $16 \cdot 5 \cdot 5 = 400$ values. The He fans of the convolutions
+    #   are $1 \cdot 5 \cdot 5 = 25$ and $6 \cdot 5 \cdot 5 = 150$. The recipe is measured,
+    #   not derived: see the hints.
     # MISTAKES:
     #   - `input_shape=(784,)`: the convolution refuses a flat vector.
     #   - No padding on the first convolution: `Linear(400, 120)` refuses the 256 values it

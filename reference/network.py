@@ -58,6 +58,10 @@ class Sequential(Layer):
     def __init__(self, *layers: Layer) -> None:
         self.training = True
         # BEGIN SOLUTION
+        # DERIVATION:
+        #   Nothing to derive: the constructor keeps the layers, in order, in a list, after
+        #   checking that each argument is a `Layer` instance (a class, a numpy function or any
+        #   other object is refused with its position and its type's name).
         for index, layer in enumerate(layers):
             if not isinstance(layer, Layer):
                 raise TypeError(
@@ -112,6 +116,11 @@ class Sequential(Layer):
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
         # BEGIN SOLUTION
+        # DERIVATION:
+        #   See forward: with $g_L$ = `dout` of the shape of $h_L$, each step
+        #   $g_{k-1} = $ `f_k.backward`$(g_k)$ has the shape of $h_{k-1}$, for
+        #   $k = L, L-1, \dots, 1$; the result $g_0 = \partial L / \partial x$ has the shape
+        #   of $x$.
         for layer in reversed(self.layers):
             dout = layer.backward(dout)
         return dout
@@ -121,6 +130,10 @@ class Sequential(Layer):
     def params(self) -> dict[str, np.ndarray]:
         """Every layer's parameters, named ``"<index>.<name>"``: the layers' own arrays."""
         # BEGIN SOLUTION
+        # DERIVATION:
+        #   Nothing to derive: a new dictionary on every access, one entry per array of every
+        #   layer, keyed `"<index>.<name>"` with the index counting every layer (those without
+        #   parameters too), whose values are the layers' own arrays (the same objects).
         return {
             f"{index}.{name}": array
             for index, layer in enumerate(self.layers)
@@ -132,6 +145,9 @@ class Sequential(Layer):
     def grads(self) -> dict[str, np.ndarray]:
         """Every layer's gradients, named ``"<index>.<name>"``: the layers' own arrays."""
         # BEGIN SOLUTION
+        # DERIVATION:
+        #   The same construction as `params`, over each layer's `grads`, rebuilt on every
+        #   access because a layer's backward may store new arrays in its `grads`.
         return {
             f"{index}.{name}": array
             for index, layer in enumerate(self.layers)
@@ -148,6 +164,10 @@ class Sequential(Layer):
         # HINT 3: Both methods return the network itself, so that net.eval() can be chained.
         # HINT 4: Set the network's own flag, call the same method on every layer of the list
         #   (a nested Sequential then does the same for its own layers), return the network.
+        # DERIVATION:
+        #   Nothing to derive: the mode is a property of every layer (dropout drops only in
+        #   training), so the container sets its own flag and calls the method of each layer,
+        #   which reaches nested containers by the same rule, and returns itself.
         # MISTAKES:
         #   - Only the network's own flag set: `after net.train(), training is [True, False, False,
         #     False, False, False] for [net, Affine, inner Sequential, Tanh, Scale, Double],
@@ -161,6 +181,8 @@ class Sequential(Layer):
 
     def eval(self) -> Sequential:
         # BEGIN SOLUTION
+        # DERIVATION:
+        #   The mirror of `train`, with the flag False.
         self.training = False
         for layer in self.layers:
             layer.eval()

@@ -177,9 +177,9 @@ class SGD(Optimizer):
         #     nesterov=True): step 1 from w=1 with a constant gradient 1: ... got 0.91, expected
         #     0.81`, then `likely mistake: the Nesterov step differs from the statement's (which
         #     velocity, the new or the old, does it look ahead along? nox -s hint -- optim)`.
-        # STATED: g = grads[name] + self.weight_decay * param
-        # STATED: update = g + self.momentum * velocity if self.nesterov else velocity
-        # STATED: param -= self.lr * update
+        # STATED: grads[name] + self.weight_decay * param
+        # STATED: g + self.momentum * velocity if self.nesterov else velocity
+        # STATED: self.lr * update
         for name, param in params.items():
             g = grads[name] + self.weight_decay * param
             if name not in self.velocity:
@@ -309,8 +309,12 @@ class Adam(Optimizer):
         #     -0.0255863, expected -0.0947368`, then `likely mistake: the second step does not
         #     follow the statement's equations: the moments of the first step are not carried into
         #     the second as they should be (nox -s hint -- optim)`.
-        # STATED: g = grads[name] + self.weight_decay * param
-        # STATED: param -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+        # STATED: grads[name] + self.weight_decay * param
+        # STATED: self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+        # STATED: 1 - self.beta1**self.t
+        # STATED: 1 - self.beta2**self.t
+        # STATED: (1 - self.beta1) * g
+        # STATED: (1 - self.beta2) * g * g
         self.t += 1
         m_correction = 1 - self.beta1**self.t
         v_correction = 1 - self.beta2**self.t

@@ -294,5 +294,9 @@ class Flatten(Layer):
     def backward(self, dout: np.ndarray) -> np.ndarray:
         """``(N, prod(...)) -> (N, ...)``, the shape of the forward input."""
         # BEGIN SOLUTION
+        # DERIVATION:
+        #   With $\partial L / \partial x_{n,\iota(f)} = \text{dout}_{n,f}$ (see forward),
+        #   dx holds the values of dout, shape $(N, \prod_k d_k)$, read back in the shape kept
+        #   by the latest forward, $(N, d_1, \dots, d_k)$.
         return dout.reshape(self.x_shape)
         # END SOLUTION
