@@ -3,27 +3,28 @@
 """Exercise conv: the convolution layer made fast with im2col and one matrix product.
 
 ``NaiveConv2d`` loops over the ``OH * OW`` output positions. Here every window of the input is
-copied once into a column of a matrix (im2col); the whole convolution is then one matrix product,
-which BLAS computes at full speed. The backward pass is two more matrix products and col2im, the
-adjoint of im2col, which adds the columns back onto the image.
+copied once into a column of a matrix (im2col); the whole convolution then becomes one matrix
+product, which BLAS computes at full speed, and its backward pass two more products and col2im,
+the adjoint of im2col, which adds columns back onto the image.
 
-The layout of ``cols`` (chosen so that every reshape below is free)::
+The layout of ``cols``, the contract of im2col (every test depends on it)::
 
     cols has shape (C*kh*kw, N*OH*OW)
-    row    r = (c, p, q)  flattened: r = (c*kh + p)*kw + q       (matches W.reshape(O, C*kh*kw))
+    row    r = (c, p, q)  flattened: r = (c*kh + p)*kw + q       (the order of W's last 3 axes)
     column m = (n, i, j)  flattened: m = (n*OH + i)*OW + j
     cols[r, m] = xpad[n, c, i*s + p, j*s + q]
 
-so ``W.reshape(O, -1) @ cols`` is ``(O, N*OH*OW)``: the output with its channel axis first.
+with ``xpad`` the input padded with zeros on all four sides and ``s`` the stride.
 
-The kernel-position trick: for a fixed kernel position (p, q), the inputs seen by all windows
-form one strided slice, ``xpad[:, :, p : p + s*OH : s, q : q + s*OW : s]`` of shape
-``(N, C, OH, OW)``. im2col copies ``kh*kw`` such slices; col2im adds them back. A loop over the
-kernel positions is fine (25 iterations for 5x5); a Python loop over samples or output positions
-is what makes a convolution slow.
+The rule of speed, checked by the grader without a clock (it counts the lines of your Python
+that run): no Python loop whose number of iterations grows with the batch size or the number
+of output positions. A loop over the ``kh*kw`` kernel positions is allowed, each iteration a
+whole-array operation.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 
@@ -34,20 +35,18 @@ def im2col(x: np.ndarray, kh: int, kw: int, stride: int, padding: int) -> np.nda
     """Copy every ``kh x kw`` window of the padded ``x`` into a column.
 
     Args:
-        x: ``(N, C, H, W)``; never modified.
+        x: ``(N, C, H, W)``; never modified (it may be a non-contiguous view).
         kh, kw: kernel height and width.
         stride, padding: as in the convolution (padding with zeros on all four sides).
 
     Returns:
-        ``cols`` of shape ``(C*kh*kw, N*OH*OW)`` with
-        ``cols[(c, p, q), (n, i, j)] = xpad[n, c, i*s + p, j*s + q]`` (see the module docstring),
-        with OH, OW from ``conv_output_size`` (which raises ValueError when no window fits).
+        ``cols`` of shape ``(C*kh*kw, N*OH*OW)`` and the dtype of ``x``, in the layout of the
+        module docstring, ``cols[(c, p, q), (n, i, j)] = xpad[n, c, i*s + p, j*s + q]``, with
+        OH, OW from ``conv_output_size`` (which raises ValueError when no window fits).
 
-    Hint: pad ``x.transpose(1, 0, 2, 3)`` (channels first, ``(C, N, Hp, Wp)``), fill
-    ``cols6 = np.empty((C, kh, kw, N, OH, OW))`` with ``cols6[:, p, q] = <slice of (p, q)>`` for
-    each kernel position, and reshape it to 2-D (free: it is contiguous).
-
-    Usual mistake: ``range(0, H - kh)`` (one window short) or forgetting the stride in the slice.
+    What the grader checks: ``cols`` against a loop over all six indices on random shapes,
+    strides and paddings, float32 kept, a non-contiguous ``x`` read and left alone, the rule of
+    speed.
     """
     raise NotImplementedError("conv: implement im2col in exercises/conv.py")
 
@@ -63,21 +62,19 @@ def col2im(
     """The adjoint of ``im2col``: add every column back onto the window it came from.
 
     Args:
-        cols: ``(C*kh*kw, N*OH*OW)``, the layout of ``im2col``'s result.
+        cols: ``(C*kh*kw, N*OH*OW)``, in the layout of ``im2col``'s result; never modified.
         x_shape: ``(N, C, H, W)``, the shape of the image to rebuild.
 
     Returns:
-        dx of shape ``x_shape``: ``dx[n, c, y, z]`` is the sum of ``cols[(c, p, q), (n, i, j)]``
-        over every (p, q, i, j) with ``i*s + p - pad = y`` and ``j*s + q - pad = z``, i.e. the
-        gradient of ``sum(im2col(x) * cols)`` with respect to x. Entries that fell in the padding
-        are dropped.
+        dx of shape ``x_shape`` and the dtype of ``cols``, the gradient of
+        ``sum(im2col(x) * cols)`` with respect to ``x``: for every ``x``,
+        ``sum(im2col(x) * cols) == sum(x * col2im(cols))``. Derive what that means for one
+        pixel ``dx[n, c, y, z]``: which entries of ``cols`` reach it, and what happens to
+        entries that were read from the padding.
 
-    Where windows overlap (stride < kernel) an input pixel sits in several columns: its
-    gradient is the *sum* of them. Usual mistake: ``=`` instead of ``+=``, which keeps only the
-    last window; ``np.add.at`` is right but slow.
-
-    Hint: the mirror image of im2col: ``dx_padded[:, :, <slice of (p, q)>] += cols6[:, p, q]``
-    in a ``(C, N, Hp, Wp)`` buffer, then cut the padding and transpose back to ``(N, C, H, W)``.
+    What the grader checks: the adjoint identity above on random shapes, strides and paddings,
+    the count of windows covering each pixel when they overlap, the shape of dx, float32 kept,
+    the rule of speed.
     """
     raise NotImplementedError("conv: implement col2im in exercises/conv.py")
 
@@ -85,33 +82,38 @@ def col2im(
 class Conv2d(NaiveConv2d):
     """2-D convolution (cross-correlation), vectorized: im2col and one matrix product.
 
-    Same constructor, parameters (``W`` ``(O, C, kh, kw)``, ``b`` ``(O,)``), checks and results
-    as ``NaiveConv2d``; only ``forward`` and ``backward`` are rewritten. With
-    ``cols = im2col(x)`` ``(C*kh*kw, M)``, ``M = N*OH*OW``, and ``W2 = W.reshape(O, C*kh*kw)``::
+    Same constructor, parameters (``W`` ``(O, C, kh, kw)``, ``b`` ``(O,)``), checks, definition
+    and contract as ``NaiveConv2d``: ``out[n, o, i, j] = b[o] + sum_{c, p, q} W[o, c, p, q] *
+    xpad[n, c, i*s + p, j*s + q]``; ``backward(dout)`` sets ``grads["W"]``, ``grads["b"]`` and
+    returns dx. ``forward`` keeps what backward needs (``self.cols``, ``self.x_shape``, declared
+    in the constructor).
 
-        forward:   out2 = W2 @ cols + b[:, None]              (O, M)  -> (N, O, OH, OW)
-        backward:  dout2 = dout as (O, M)  (channel axis first, like out2)
-                   dW = (dout2 @ cols.T).reshape(W.shape)     (O, C*kh*kw)
-                   db = dout2.sum(axis=1)                     (O,)
-                   dx = col2im(W2.T @ dout2, x.shape, ...)    (C*kh*kw, M) -> (N, C, H, W)
+    To derive. Write ``W2[o, r] = W[o, c, p, q]`` with ``r = (c, p, q)`` flattened as in the
+    layout of ``cols``, and ``out2[o, m] = out[n, o, i, j]`` with ``m = (n, i, j)``. Show that
+    the definition reads ``out2[o, m] = b[o] + sum_r W2[o, r] cols[r, m]``; then, with
+    ``dout2[o, m] = dout[n, o, i, j]``, derive ``dL/dW2``, ``dL/db`` and ``dL/dcols`` in index
+    form, and dx from ``dL/dcols`` (col2im is the adjoint of im2col). Watch the order of the
+    axes: ``out2`` has the channel axis first, the layer's output has the batch axis first.
 
-    ``out2.reshape(O, N, OH, OW).transpose(1, 0, 2, 3)`` is the output, a view: no copy.
-
-    Usual mistakes: ``reshape`` where a ``transpose`` is needed (the numbers land in the wrong
-    places with the right shape: ``out2.reshape(N, O, OH, OW)`` is wrong); forgetting to keep
-    ``cols`` for backward (recomputing it costs a second im2col).
-
-    Rule of speed: no Python loop over samples or output positions; the only loops are the
-    ``kh*kw`` kernel positions inside im2col and col2im.
+    What the grader checks: the naive layer's checks (a worked example, the oracle, gradients
+    against central differences, float32, views, the latest forward, bad inputs), the usual
+    layout mistakes named when the numbers show them, and the rule of speed for forward and
+    backward.
     """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.cols: np.ndarray | None = None  # forward keeps im2col(x) here
+        self.x_shape: tuple[int, ...] | None = None  # and the shape of x
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         """``(N, C, H, W) -> (N, O, OH, OW)``; keeps ``cols`` and the input shape for backward.
 
-        Start with ``self.output_shape(x)`` (it checks x).
+        The first line (given) checks ``x`` and gives the output's shape.
         """
+        n, out_channels, out_height, out_width = self.output_shape(x)
         raise NotImplementedError("conv: implement Conv2d.forward in exercises/conv.py")
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
-        """dout ``(N, O, OH, OW)`` -> dx ``(N, C, H, W)``; fills ``grads["W"]``, ``grads["b"]``."""
+        """dout ``(N, O, OH, OW)`` -> dx ``(N, C, H, W)``; sets ``grads["W"]``, ``grads["b"]``."""
         raise NotImplementedError("conv: implement Conv2d.backward in exercises/conv.py")

@@ -14,10 +14,11 @@ This is a cross-correlation: the filter is *not* flipped (deep-learning librarie
 "convolution" anyway). Windows that do not fit entirely in the padded input are dropped, which is
 what the floor does.
 
-Given here: the output-size formula, the constructor (argument checks, parameters) and the
-input check. The exercise: ``NaiveConv2d.forward`` and ``backward`` with
-explicit loops over the output positions. ``conv.Conv2d`` reuses this constructor and replaces
-the loops by one matrix product.
+Given here: the output-size formula, the constructor (argument checks,
+parameters) and the input check. The exercise: ``NaiveConv2d.forward`` and ``backward``, written
+with explicit Python loops over the output positions (speed is the next exercise's concern:
+``conv.Conv2d`` reuses this constructor and replaces the loops by one matrix product). You
+derive the three gradients of the backward pass from the definition above.
 """
 
 from __future__ import annotations
@@ -75,27 +76,32 @@ class NaiveConv2d(Layer):
 
     Parameters: ``W`` of shape ``(O, C, kh, kw)``, ``b`` of shape ``(O,)`` (zeros).
 
-    Forward (the exercise)::
+    Forward, the definition (``xpad`` is ``x`` with ``pad`` zeros on each of the four sides,
+    ``s`` the stride)::
 
         out[n, o, i, j] = b[o] + sum_{c, p, q} W[o, c, p, q] * xpad[n, c, i*s + p, j*s + q]
 
-    Backward: every output position (i, j) used the window
-    ``xpad[:, :, i*s : i*s + kh, j*s : j*s + kw]`` of shape ``(N, C, kh, kw)``, so with
-    ``g = dout[:, :, i, j]`` of shape ``(N, O)``, it contributes::
+    for ``0 <= i < OH``, ``0 <= j < OW``: a cross-correlation, the filter is not flipped.
 
-        dW               += sum_n g[n, o] * window[n, c, p, q]   (for every o, c, p, q)
-        dxpad[window]    += sum_o g[n, o] * W[o, c, p, q]        (for every n, c, p, q)
-        db[o]             = sum over n, i, j of dout[n, o, i, j]
+    Shapes: x ``(N, C, H, W)``, out and dout ``(N, O, OH, OW)`` with ``dout[n, o, i, j] =
+    dL/d out[n, o, i, j]``, dx ``(N, C, H, W)``; ``grads["W"]`` and ``grads["b"]`` have the
+    shapes and dtypes of ``W`` and ``b``.
 
-    and dx is dxpad with the padding cut off. Windows overlap when s < k: accumulate (``+=``),
-    never assign.
+    The contract: ``forward`` keeps what ``backward`` needs (in ``self.x_padded``, declared in
+    the constructor) at every call; ``backward(dout)`` *sets* ``grads["W"] = dL/dW`` and
+    ``grads["b"] = dL/db`` for that call and returns ``dx = dL/dx``. Neither modifies ``x`` nor
+    ``dout``; a float32 layer on float32 input keeps float32 everywhere.
 
-    Usual mistakes: flipping the kernel (that is the mathematician's convolution, not this);
-    padding one side only; forgetting the stride when locating a window in backward; a bias
-    gradient taken at one position instead of summed over the batch and all positions.
+    To derive, from the definition and ``dout`` with the chain rule: ``dL/dW[o, c, p, q]``,
+    ``dL/db[o]`` and ``dL/dx[n, c, y, z]``. An input pixel may lie in several windows (when the
+    stride is smaller than the kernel) and a weight is used at every output position: ask, for
+    each, which outputs it reaches.
 
-    Hint: loop over the output positions ``i, j``; the window times ``W`` summed over
-    ``c, p, q`` is ``np.einsum("nchw,ochw->no", window, W)`` (or ``np.tensordot``).
+    What the grader checks: an output worked out by hand, the output against a brute-force
+    oracle on random shapes, strides and paddings (windows that do not tile the input among
+    them), the three gradients against central differences, dx of the shape of x, float32 kept,
+    a non-contiguous input read and left alone, backward using the latest forward, and the
+    ``ValueError`` of an input that does not fit.
     """
 
     def __init__(
@@ -122,6 +128,7 @@ class NaiveConv2d(Layer):
         shape = (self.out_channels, self.in_channels, *self.kernel_size)
         self.params["W"] = np.asarray(init(shape, rng, dtype), dtype=dtype)
         self.params["b"] = np.zeros(self.out_channels, dtype=dtype)
+        self.x_padded: np.ndarray | None = None  # forward keeps the padded input here
 
     def output_shape(self, x: np.ndarray) -> tuple[int, int, int, int]:
         """Check that ``x`` is ``(N, C, H, W)`` with C = in_channels; return ``(N, O, OH, OW)``.
@@ -138,17 +145,18 @@ class NaiveConv2d(Layer):
         return n, self.out_channels, out_height, out_width
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        """``(N, C, H, W) -> (N, O, OH, OW)``; keeps the padded input for backward.
+        """``(N, C, H, W) -> (N, O, OH, OW)``, the definition; keeps the padded input.
 
-        Start with ``self.output_shape(x)`` (it checks x). Pad with
-        ``np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))``. The output has x's dtype.
+        The first line (given) checks ``x`` and gives the output's shape. The output has x's
+        dtype.
         """
+        n, out_channels, out_height, out_width = self.output_shape(x)
         raise NotImplementedError(
             "conv_naive: implement NaiveConv2d.forward in exercises/conv_naive.py"
         )
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
-        """dout ``(N, O, OH, OW)`` -> dx ``(N, C, H, W)``; fills ``grads["W"]``, ``grads["b"]``."""
+        """dout ``(N, O, OH, OW)`` -> dx ``(N, C, H, W)``; sets ``grads["W"]``, ``grads["b"]``."""
         raise NotImplementedError(
             "conv_naive: implement NaiveConv2d.backward in exercises/conv_naive.py"
         )

@@ -50,13 +50,11 @@ class Sequential(Layer):
     class overrides the first two, and its ``train()`` / ``eval()`` set the network's own flag
     with the base class's ``super().train()`` / ``super().eval()``.
 
-    Usual mistakes: backward in the forward order; copying the arrays into ``params``
-    (``np.copy``, or a dictionary built once at construction: the optimizer's updates are then
-    lost, or the gradients are stale); ``train()`` that only sets the network's own flag, so
-    dropout inside keeps dropping at evaluation; forgetting to return ``self``.
-
-    Hint: ``for index, layer in enumerate(self.layers): for name, array in
-    layer.params.items(): ...`` names every array.
+    What the grader checks: the order of the forward and backward calls, dx through the whole
+    chain and through a nested ``Sequential`` against central differences, the names and the
+    identity of the arrays in ``params`` and ``grads`` (after an array is replaced, after every
+    backward), ``train()`` and ``eval()`` reaching the layers of nested containers, the errors
+    of the constructor.
     """
 
     def __init__(self, *layers: Layer) -> None:

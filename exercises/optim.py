@@ -7,16 +7,17 @@ An optimizer updates every parameter of a model from its gradient::
     optimizer.step(model.params, model.grads)
 
 ``params`` and ``grads`` are dictionaries ``name -> array`` with the same keys, shapes and
-dtypes. ``step`` changes the arrays of ``params`` *in place* (``param -= ...``), because those
-very arrays live inside the layers: ``params[name] = param - ...`` would put a new array in
-the dictionary and leave the layer's weights untouched. The gradients are read, never written.
+dtypes. ``step`` must change the arrays of ``params`` *in place*, because those very arrays
+live inside the layers: a new array stored in the dictionary would leave the layer's weights
+untouched. The gradients are read, never written.
 
 An optimizer with memory (momentum's velocity, Adam's moments) keeps one state array per
 parameter *name*, created at the first step as zeros of the parameter's shape and dtype, so
 that the same optimizer can follow every parameter of a model from step to step.
 
-The formulas are PyTorch's (``torch.optim.SGD`` and ``torch.optim.Adam``), L2 weight decay
-included: ``weight_decay * param`` is added to the gradient before anything else.
+The exercise is to reproduce PyTorch's ``torch.optim.SGD`` and ``torch.optim.Adam`` exactly:
+their update equations, L2 weight decay included, are stated in each class below as the
+definition. The constructors are given; you write each ``step``.
 """
 
 from __future__ import annotations
@@ -67,41 +68,44 @@ class Optimizer:
 class SGD(Optimizer):
     """Stochastic gradient descent, with optional momentum, Nesterov momentum and weight decay.
 
-    For each parameter ``p`` with gradient ``grad``, at every step::
+    The update is PyTorch's ``torch.optim.SGD``. For each parameter ``p`` with gradient
+    ``grad_t`` at step ``t = 1, 2, ...`` (``mu`` the momentum, ``lambda`` the weight decay)::
 
-        g = grad + weight_decay * p             # L2 weight decay, added to the gradient
-        v = momentum * v + g                    # the velocity, zero before the first step
-        update = g + momentum * v   if nesterov  (look ahead along the new velocity)
-                 v                  otherwise    (plain SGD when momentum == 0: v == g)
-        p -= lr * update                        # in place
+        g_t = grad_t + lambda * p_{t-1}             L2 weight decay, part of the gradient
+        v_t = mu * v_{t-1} + g_t                    the velocity, v_0 = 0
+        u_t = g_t + mu * v_t      if nesterov       (a look ahead along the new velocity)
+        u_t = v_t                 otherwise         (mu = 0 gives u_t = g_t: plain SGD)
+        p_t = p_{t-1} - lr * u_t
 
-    Momentum averages the gradients of the recent steps (a running sum decaying by
-    ``momentum``): directions that agree add up, oscillations cancel. With a constant gradient
-    the step grows towards ``lr * g / (1 - momentum)``.
+    Momentum is a running sum of the recent gradients that decays by ``mu`` at every step:
+    directions that agree add up, oscillations cancel.
 
-    Validation, in the constructor: ``lr > 0`` (checked by :class:`Optimizer`),
-    ``0 <= momentum < 1`` (at 1 the velocity never forgets), ``nesterov`` only with
-    ``momentum > 0``, ``weight_decay >= 0``; otherwise ``ValueError`` naming the argument and
-    the value received.
+    The contract of ``step(params, grads)``:
 
-    ``step`` first calls :meth:`Optimizer.check_gradients` (a bad call changes nothing), then
-    updates each parameter in place, keeping the velocity per parameter name in
-    ``self.velocity``. The dtype of the parameters and of the velocity does not change
-    (float32 stays float32).
+    - it changes the arrays of ``params`` *in place*: those very arrays live inside the
+      layers, so a new array stored in the dictionary never reaches the layer;
+    - it reads ``grads`` and never writes into them;
+    - the velocity is kept per parameter *name* in ``self.velocity`` (``name -> array``),
+      created at the first step of that name with the shape and dtype of the parameter, so
+      that one optimizer follows every parameter of a model from call to call;
+    - dtypes do not change: float32 parameters (and their velocities) stay float32.
 
-    Usual mistakes: ``params[name] = p - lr * g`` (rebinds the dictionary entry: the layer
-    keeps its old array); ``g += weight_decay * p`` with ``g = grads[name]`` (writes into the
-    caller's gradient); one velocity shared by every parameter; Nesterov's update as
-    ``momentum * v`` alone, without ``g``.
+    The constructor and the first line of ``step`` are given: the constructor checks its
+    arguments (``lr > 0``, ``0 <= momentum < 1``, ``nesterov`` only with ``momentum > 0``,
+    ``weight_decay >= 0``; ``ValueError`` naming the argument otherwise) and ``step`` starts
+    with :meth:`Optimizer.check_gradients`, so a bad call changes nothing.
 
-    Hint: create the velocity of a name on first use, ``np.zeros_like(param)``; update it in
-    place (``v *= momentum; v += g``) or store the new array back under its name.
+    What the grader checks: steps worked out by hand (plain, momentum over three steps,
+    Nesterov over two, weight decay), random trajectories of several steps against PyTorch's
+    equations above (to 1e-9), that the parameter arrays are the same objects after a step
+    and the gradients unchanged, float32 kept, and state that follows the names when the
+    dictionaries list them in another order.
 
     Args:
         lr: the learning rate, > 0.
-        momentum: the decay of the velocity, in [0, 1); 0 is plain SGD.
+        momentum: the decay ``mu`` of the velocity, in [0, 1); 0 is plain SGD.
         nesterov: use Nesterov's momentum (needs ``momentum > 0``).
-        weight_decay: the L2 penalty coefficient, >= 0.
+        weight_decay: the L2 penalty coefficient ``lambda``, >= 0.
     """
 
     def __init__(
@@ -112,13 +116,19 @@ class SGD(Optimizer):
         weight_decay: float = 0.0,
     ) -> None:
         super().__init__(lr)
-        raise NotImplementedError("optim: implement SGD.__init__ in exercises/optim.py")
+        if not 0 <= momentum < 1:
+            raise ValueError(f"momentum must be in [0, 1), got {momentum!r}")
+        if nesterov and momentum == 0:
+            raise ValueError("nesterov=True needs a momentum > 0, got momentum=0")
+        checks.non_negative("weight_decay", weight_decay)
         self.momentum = float(momentum)
         self.nesterov = bool(nesterov)
         self.weight_decay = float(weight_decay)
-        self.velocity: dict[str, np.ndarray] = {}
+        self.velocity: dict[str, np.ndarray] = {}  # name -> v, created at the first step
 
     def step(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> None:
+        """One SGD step: update every ``params[name]`` in place from ``grads[name]``."""
+        self.check_gradients(params, grads)
         raise NotImplementedError("optim: implement SGD.step in exercises/optim.py")
 
     def __repr__(self) -> str:
@@ -131,40 +141,39 @@ class SGD(Optimizer):
 class Adam(Optimizer):
     """Adam: momentum on the gradient, divided by a running estimate of its magnitude.
 
-    With ``t`` the number of ``step`` calls so far (1 at the first step; one count per call,
-    shared by every parameter), for each parameter ``p`` with gradient ``grad``::
+    The update is PyTorch's ``torch.optim.Adam``. With ``t`` the number of ``step`` calls so
+    far (1 at the first call: one count per call, shared by every parameter), for each
+    parameter ``p`` with gradient ``grad_t`` (``lambda`` the weight decay)::
 
-        g = grad + weight_decay * p             # L2 weight decay, added to the gradient
-        m = beta1 * m + (1 - beta1) * g         # first moment (mean), zero before step 1
-        v = beta2 * v + (1 - beta2) * g**2      # second moment (uncentred variance)
-        m_hat = m / (1 - beta1**t)              # bias corrections (see below)
-        v_hat = v / (1 - beta2**t)
-        p -= lr * m_hat / (sqrt(v_hat) + eps)   # in place
+        g_t     = grad_t + lambda * p_{t-1}                  L2 weight decay
+        m_t     = beta1 * m_{t-1} + (1 - beta1) * g_t        first moment, m_0 = 0
+        v_t     = beta2 * v_{t-1} + (1 - beta2) * g_t**2     second moment, v_0 = 0
+        mhat_t  = m_t / (1 - beta1**t)                       bias corrections
+        vhat_t  = v_t / (1 - beta2**t)
+        p_t     = p_{t-1} - lr * mhat_t / (sqrt(vhat_t) + eps)
 
-    Why the bias correction: ``m`` and ``v`` start at zero, so after ``t`` steps of a constant
-    gradient ``m = (1 - beta1**t) g``: far too small at the start. Dividing by ``1 - beta1**t``
-    removes that bias exactly. The first step therefore moves every parameter by about
-    ``lr * sign(g)``, whatever the scale of its gradient: ``lr`` is the step size.
+    (``g_t**2`` and ``sqrt`` are elementwise.) The moments start at zero, so early on they are
+    biased towards zero; the corrections remove that bias exactly for a constant gradient.
+    Work out what the first step does to a parameter whatever the scale of its gradient: that
+    property is checked.
 
-    Validation, in the constructor: ``lr > 0`` (checked by :class:`Optimizer`), ``betas`` a pair
-    with each value in [0, 1), ``eps > 0``, ``weight_decay >= 0``; otherwise ``ValueError``
-    naming the argument and the value received.
+    The contract of ``step(params, grads)`` is :class:`SGD`'s: parameters changed in place,
+    gradients only read, dtypes kept; the moments are kept per parameter name in ``self.m``
+    and ``self.v`` (created at a name's first step with the parameter's shape and dtype), the
+    step count in ``self.t``. The constructor (argument checks: ``betas`` a pair in [0, 1),
+    ``eps > 0``, ``weight_decay >= 0``) and the first line of ``step`` are given.
 
-    ``step`` first calls :meth:`Optimizer.check_gradients` (a bad call changes nothing), counts
-    the step in ``self.t``, then updates each parameter in place, keeping the moments per
-    parameter name in ``self.m`` and ``self.v``. Dtypes do not change (float32 stays float32).
-
-    Usual mistakes: no bias correction (the first step comes out ``(1 - beta1) /
-    sqrt(1 - beta2)``, about 3.2 times too large); ``t`` counted per parameter instead of per
-    call; ``eps`` inside the square root; ``p -= ...`` replaced by ``params[name] = ...``
-    (rebinding: the layer keeps its old array); weight decay applied to ``p`` after the update
-    (that is AdamW, another optimizer).
+    What the grader checks: the first step against the step sizes that the usual mistakes
+    give, three steps of a constant gradient, a gradient that changes sign, weight decay, one
+    step count per call whatever the number of parameters, random trajectories against
+    PyTorch's equations (to 1e-8, with large ``eps`` too), in-place updates, unchanged
+    gradients, float32 kept, state that follows the names.
 
     Args:
         lr: the step size, > 0.
         betas: the decays ``(beta1, beta2)`` of the two moments, each in [0, 1).
         eps: added to the denominator against division by zero, > 0.
-        weight_decay: the L2 penalty coefficient, >= 0.
+        weight_decay: the L2 penalty coefficient ``lambda``, >= 0.
     """
 
     def __init__(
@@ -175,15 +184,21 @@ class Adam(Optimizer):
         weight_decay: float = 0.0,
     ) -> None:
         super().__init__(lr)
-        raise NotImplementedError("optim: implement Adam.__init__ in exercises/optim.py")
+        if len(betas) != 2 or not all(0 <= beta < 1 for beta in betas):
+            raise ValueError(f"betas must be a pair of numbers in [0, 1), got {betas!r}")
+        if not eps > 0:
+            raise ValueError(f"eps must be > 0, got {eps!r}")
+        checks.non_negative("weight_decay", weight_decay)
         self.beta1, self.beta2 = (float(beta) for beta in betas)
         self.eps = float(eps)
         self.weight_decay = float(weight_decay)
-        self.t = 0
-        self.m: dict[str, np.ndarray] = {}
-        self.v: dict[str, np.ndarray] = {}
+        self.t = 0  # the number of step calls so far
+        self.m: dict[str, np.ndarray] = {}  # name -> first moment, created at the first step
+        self.v: dict[str, np.ndarray] = {}  # name -> second moment
 
     def step(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> None:
+        """One Adam step: update every ``params[name]`` in place from ``grads[name]``."""
+        self.check_gradients(params, grads)
         raise NotImplementedError("optim: implement Adam.step in exercises/optim.py")
 
     def __repr__(self) -> str:

@@ -5,17 +5,19 @@
 Pooling summarizes each ``k x k`` window of every channel by one number (its maximum or its
 mean); no parameters. For an input ``(N, C, H, W)``, window size k and stride s (default k)::
 
-    out[n, c, i, j] = max  (or mean) over p, q < k of  x[n, c, i*s + p, j*s + q]
+    out[n, c, i, j] = max  (or mean) over 0 <= p, q < k of  x[n, c, i*s + p, j*s + q]
     OH = floor((H - k) / s) + 1           OW = floor((W - k) / s) + 1
 
 Windows that do not fit are dropped (a 7x7 input with k = s = 2 gives 3x3: the last row and
-column are never seen, and their gradient is 0).
+column are never seen). ``Flatten`` turns the ``(N, C, H, W)`` maps into ``(N, C*H*W)`` rows for
+``Linear``.
 
-The kernel-position trick of ``conv.py`` works here too: for a fixed position (p, q) inside the
-window, the values of all windows form one strided slice
-``x[:, :, p : p + s*OH : s, q : q + s*OW : s]`` of shape ``(N, C, OH, OW)``. A loop over the
-``k*k`` positions, each a whole-array operation, is all the code needs (no loop over samples or
-windows). ``Flatten`` turns the ``(N, C, H, W)`` maps into ``(N, C*H*W)`` rows for ``Linear``.
+Given: the settings and input checks of both poolings (``_Pool2d``), and
+``_Pool2d.window_slices``, which gives, for every position (p, q) inside the window, the index
+that selects the value at (p, q) of every window at once. The rule of speed, checked by the
+grader by counting the lines of your Python that run: no Python loop whose number of iterations
+grows with the batch or the number of windows; a loop over the ``k*k`` positions in the window
+is allowed.
 """
 
 from __future__ import annotations
@@ -72,30 +74,35 @@ class MaxPool2d(_Pool2d):
         kernel_size: k, the windows are ``k x k``.
         stride: the step between windows (default: k, windows side by side).
 
-    Forward: ``(N, C, H, W) -> (N, C, OH, OW)``, the running maximum over the ``k*k`` slices.
+    Forward: ``(N, C, H, W) -> (N, C, OH, OW)``, the definition of the module docstring.
 
-    Backward: the maximum of a window depends only on its largest element, with slope 1, so
-    ``dout[n, c, i, j]`` goes entirely to that element and the others of the window get 0.
-    Tie rule (deterministic): when several elements of a window equal its maximum, the *first*
-    of them in row-major window order (smallest p, then smallest q) gets all the gradient.
-    Windows overlap when s < k: an element that is the maximum of several windows receives the
-    sum of their gradients (``+=``).
+    The tie rule (the contract, since the maximum is not differentiable where several elements
+    of a window equal it): the *first* of them in row-major window order (smallest p, then
+    smallest q) is the one the maximum depends on.
 
-    Usual mistakes: sending the gradient to every element of the window (or to every element
-    equal to the max, which doubles it on ties); ``=`` instead of ``+=`` with overlapping
-    windows; forgetting that uncovered rows and columns get a zero gradient.
+    The contract: ``forward`` keeps what backward needs (``self.x`` and ``self.out``, declared
+    in the constructor) at every call; ``backward(dout)`` returns ``dx = dL/dx`` of the shape
+    and dtype of x. Derive ``dL/dx[n, c, y, z]`` from the definition and the tie rule: which
+    outputs depend on that element, and with which slope? Windows overlap when s < k.
 
-    Hint: keep x and the output; in backward, walk the window positions in row-major order with
-    a boolean array ``unclaimed`` (N, C, OH, OW): position (p, q) takes the gradient where
-    ``x[index] == out`` and the window is still unclaimed.
+    What the grader checks: the output against a brute-force oracle (windows that do not tile
+    the input among the cases), dx against central differences on inputs without ties, the
+    tie rule, overlapping windows, float32 and non-contiguous views, the latest forward, bad
+    inputs, the rule of speed.
     """
 
+    def __init__(self, kernel_size: int = 2, stride: int | None = None) -> None:
+        super().__init__(kernel_size, stride)
+        self.x: np.ndarray | None = None  # forward keeps its input
+        self.out: np.ndarray | None = None  # and its output
+
     def forward(self, x: np.ndarray) -> np.ndarray:
-        """``(N, C, H, W) -> (N, C, OH, OW)``; start with ``self.output_shape(x)``."""
+        """``(N, C, H, W) -> (N, C, OH, OW)``; the first line (given) checks x."""
+        _, _, out_height, out_width = self.output_shape(x)
         raise NotImplementedError("pool: implement MaxPool2d.forward in exercises/pool.py")
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
-        """``dout`` ``(N, C, OH, OW)`` -> dx ``(N, C, H, W)``, routed to each window's maximum."""
+        """``dout`` ``(N, C, OH, OW)`` -> dx ``(N, C, H, W)``."""
         raise NotImplementedError("pool: implement MaxPool2d.backward in exercises/pool.py")
 
 
@@ -106,15 +113,20 @@ class AvgPool2d(_Pool2d):
         kernel_size: k, the windows are ``k x k``.
         stride: the step between windows (default: k).
 
-    Forward: ``out = (sum of the k*k slices) / k**2``.
-    Backward: every element of a window gets ``dout / k**2`` from that window (the mean is
-    linear with slope 1/k**2 in each element); overlapping windows add up.
-
-    Usual mistake: forgetting to divide the gradient by the window size ``k**2``.
+    Forward: ``(N, C, H, W) -> (N, C, OH, OW)``, the mean of the module docstring's
+    definition. ``forward`` keeps what backward needs (``self.x_shape``, declared in the
+    constructor); ``backward(dout)`` returns dx of x's shape. Derive ``dL/dx[n, c, y, z]``:
+    every window that contains the element contributes. The grader checks what it checks for
+    max pooling (ties aside).
     """
 
+    def __init__(self, kernel_size: int = 2, stride: int | None = None) -> None:
+        super().__init__(kernel_size, stride)
+        self.x_shape: tuple[int, ...] | None = None  # forward keeps the shape of its input
+
     def forward(self, x: np.ndarray) -> np.ndarray:
-        """``(N, C, H, W) -> (N, C, OH, OW)``; start with ``self.output_shape(x)``."""
+        """``(N, C, H, W) -> (N, C, OH, OW)``; the first line (given) checks x."""
+        n, channels, out_height, out_width = self.output_shape(x)
         raise NotImplementedError("pool: implement AvgPool2d.forward in exercises/pool.py")
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
@@ -125,14 +137,24 @@ class AvgPool2d(_Pool2d):
 class Flatten(Layer):
     """``(N, d1, d2, ...) -> (N, d1*d2*...)``: one row per sample, for a ``Linear`` layer.
 
-    Forward keeps the input shape; backward reshapes the gradient back to it. No copy is
-    needed for a contiguous input (``reshape`` returns a view).
+    ``out[n, f]`` is the ``f``-th value of sample ``n`` in row-major (C) order. ``forward``
+    keeps what backward needs (``self.x_shape``, declared in the constructor) and starts with a
+    given check (a ``ValueError`` for fewer than 2 axes); ``backward(dout)`` returns dx of the
+    shape of the latest forward input. Flatten moves values without changing them: derive dx
+    from that. No copy is needed for a contiguous input.
 
-    Usual mistake: ``x.reshape(-1, N)`` or ``x.ravel()``: the batch axis must stay first.
+    What the grader checks: the rows against the samples (a non-contiguous input among the
+    cases), dx, central differences, the latest forward.
     """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.x_shape: tuple[int, ...] | None = None  # forward keeps the shape of its input
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         """``(N, ...) -> (N, prod(...))``."""
+        if x.ndim < 2:
+            raise ValueError(f"expected x of shape (N, ...) with at least 2 axes, got {x.shape}")
         raise NotImplementedError("pool: implement Flatten.forward in exercises/pool.py")
 
     def backward(self, dout: np.ndarray) -> np.ndarray:

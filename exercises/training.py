@@ -3,12 +3,10 @@
 """Exercise ``training``: the training loop (one epoch of mini-batch SGD) and evaluation.
 
 One epoch visits every training example once, in a fresh random order, a mini-batch at a
-time. For each batch::
-
-    out = model.forward(x_batch)            # (B, C) scores
-    loss = loss_fn.forward(out, y_batch)    # a float: the mean over the batch
-    model.backward(loss_fn.backward())      # fills model.grads
-    optimizer.step(model.params, model.grads)
+time. For each batch: the model's forward gives ``(B, C)`` scores, the loss's forward their
+mean loss over the batch, the loss's backward the gradient of that mean with respect to the
+scores, which the model's backward takes (filling ``model.grads``); then the optimizer takes one
+step on ``model.params`` and ``model.grads``.
 
 The objects are duck-typed: ``model`` is a ``Layer`` (usually a ``Sequential``), ``loss_fn``
 has ``forward(prediction, target) -> float`` and ``backward() -> d(loss)/d(prediction)``,
@@ -82,33 +80,36 @@ def train_epoch(
 ) -> Metrics:
     """Train ``model`` for one epoch over ``(x, y)``; return the epoch's mean loss and accuracy.
 
-    Steps:
-
-    1. ``check_dataset(x, y, batch_size)``, then ``model.train()`` (dropout on).
-    2. ``order = rng.permutation(len(x))``: a fresh random order, from ``rng`` (never from
-       ``np.random``: a seed must reproduce the run). The batches are consecutive slices of
-       it, ``order[start:start + batch_size]``; the last one is smaller when ``batch_size``
-       does not divide ``len(x)``, and it is *kept*: every example is seen once per epoch.
-    3. For each batch: forward, loss, backward of ``loss_fn.backward()`` through the model,
-       ``optimizer.step(model.params, model.grads)``, then, if ``on_batch`` is given (a
-       progress bar's hook), ``on_batch(len(batch), loss, correct)`` with ``correct`` the
-       number of examples of the batch whose highest output is their label.
-    4. Return ``Metrics(loss, accuracy)`` as Python floats:
-
-       - ``loss``: the mean loss per *example* over the epoch. ``loss_fn`` returns the mean
-         over its batch, so weight each batch by its size:
-         ``sum(batch_loss * batch_len) / len(x)``.
-       - ``accuracy``: the fraction of examples with ``out.argmax(axis=1) == label``
-         (``y`` holds integer labels, shape ``(N,)``; ``out`` has shape ``(B, C)``), counted
-         on the outputs of the forward passes during the epoch.
-
     Shapes: ``x`` ``(N, ...)`` (``(N, features)`` for an MLP, ``(N, 1, 28, 28)`` for a conv
-    net), ``y`` ``(N,)``.
+    net), ``y`` ``(N,)`` integer labels, the model's output ``(B, C)`` scores for a batch of
+    ``B`` examples.
 
-    Usual mistakes: shuffling once before the first epoch only, or with ``np.random``;
-    ``range(0, len(x) - batch_size, batch_size)`` (drops the last batch);
-    ``np.mean(batch_losses)`` (the last, partial batch counts as much as a full one); calling
-    ``optimizer.step`` before ``backward``; forgetting ``model.train()`` after an evaluation.
+    The contract:
+
+    1. First the arguments are checked with the given ``check_dataset(x, y, batch_size)`` (a
+       ``ValueError`` before anything is trained); then the model is put in training mode
+       (``model.train()``: dropout on), whatever mode it was left in.
+    2. The epoch visits the examples in a fresh random order, a permutation of all ``N``
+       indices drawn from ``rng`` (never from ``np.random``: a seed must reproduce the run, and
+       each epoch of the same generator gets a new order), cut into consecutive mini-batches of
+       ``batch_size`` examples. Every example is seen exactly once per epoch: when
+       ``batch_size`` does not divide ``N`` the last batch is smaller, and it is kept. ``x`` and
+       ``y`` are never modified, and each batch's labels are those of its examples.
+    3. For each batch, in this order: the model's forward, the loss's forward, the model's
+       backward of the loss's backward, one ``optimizer.step(model.params, model.grads)``, then,
+       if ``on_batch`` is given (a progress bar's hook), ``on_batch(batch_len, batch_loss,
+       batch_correct)``, ``batch_correct`` the number of examples of the batch whose highest
+       score is their label. One forward per batch: the accuracy is counted on the outputs of
+       the training forward passes.
+    4. The return value is ``Metrics(loss, accuracy)`` of Python floats: ``loss`` the mean loss
+       *per example* over the epoch (``loss_fn`` returns the mean over its batch, and batches
+       need not have the same size), ``accuracy`` the fraction of the ``N`` examples whose
+       highest score is their label.
+
+    Work out on paper, for ``N = 23`` and ``batch_size = 5``, the batch sizes and how the five
+    batch means combine into the mean over the 23 examples: the grader checks exactly that
+    case, the order of the calls, the permutation's source and freshness, the labels that
+    follow their examples, the accuracy and the ``on_batch`` reports.
 
     Args:
         model: the network (a ``Layer``).
@@ -133,18 +134,16 @@ def evaluate(
 ) -> Metrics:
     """The mean loss and the accuracy of ``model`` on ``(x, y)``, without training it.
 
-    Steps: ``check_dataset(x, y, batch_size)``; ``model.eval()`` (dropout off); then, for
-    consecutive slices ``x[start:start + batch_size]`` in order (no shuffling is needed to
-    measure), forward and loss only: no backward, no optimizer, the parameters do not change.
-    Batches bound the memory (a conv net's activations for 10,000 images at once are large).
-    Return ``Metrics(loss, accuracy)`` as in :func:`train_epoch`: the loss weighted by batch
-    size, the accuracy over every example.
+    The contract: first the given ``check_dataset(x, y, batch_size)``; then the model is put in
+    evaluation mode (``model.eval()``: dropout off) and left in it (``train_epoch`` switches it
+    back itself). The examples go through the model in their order, in consecutive batches of
+    ``batch_size`` (no shuffling is needed to measure; batches bound the memory: a conv net's
+    activations for 10,000 images at once are large), forward and loss only: no backward, no
+    optimizer step, the parameters and gradients do not change. The result is
+    ``Metrics(loss, accuracy)`` as in :func:`train_epoch`: the mean loss per example and the
+    fraction of examples whose highest score is their label.
 
-    The model is left in evaluation mode: the caller switches it back (``train_epoch`` calls
-    ``model.train()`` itself).
-
-    Usual mistakes: forgetting ``model.eval()`` (dropout still drops: the score is noisy and
-    too low); calling ``backward`` (wasted work, and it overwrites the gradients); averaging the
-    batch means without weighting them.
+    What the grader checks: evaluation mode, no backward and no change to the model, the
+    batches (1000 by default) and the mean per example with a last, smaller batch.
     """
     raise NotImplementedError("training: implement evaluate in exercises/training.py")

@@ -1,27 +1,28 @@
 """Exercise conv: the convolution layer made fast with im2col and one matrix product.
 
 ``NaiveConv2d`` loops over the ``OH * OW`` output positions. Here every window of the input is
-copied once into a column of a matrix (im2col); the whole convolution is then one matrix product,
-which BLAS computes at full speed. The backward pass is two more matrix products and col2im, the
-adjoint of im2col, which adds the columns back onto the image.
+copied once into a column of a matrix (im2col); the whole convolution then becomes one matrix
+product, which BLAS computes at full speed, and its backward pass two more products and col2im,
+the adjoint of im2col, which adds columns back onto the image.
 
-The layout of ``cols`` (chosen so that every reshape below is free)::
+The layout of ``cols``, the contract of im2col (every test depends on it)::
 
     cols has shape (C*kh*kw, N*OH*OW)
-    row    r = (c, p, q)  flattened: r = (c*kh + p)*kw + q       (matches W.reshape(O, C*kh*kw))
+    row    r = (c, p, q)  flattened: r = (c*kh + p)*kw + q       (the order of W's last 3 axes)
     column m = (n, i, j)  flattened: m = (n*OH + i)*OW + j
     cols[r, m] = xpad[n, c, i*s + p, j*s + q]
 
-so ``W.reshape(O, -1) @ cols`` is ``(O, N*OH*OW)``: the output with its channel axis first.
+with ``xpad`` the input padded with zeros on all four sides and ``s`` the stride.
 
-The kernel-position trick: for a fixed kernel position (p, q), the inputs seen by all windows
-form one strided slice, ``xpad[:, :, p : p + s*OH : s, q : q + s*OW : s]`` of shape
-``(N, C, OH, OW)``. im2col copies ``kh*kw`` such slices; col2im adds them back. A loop over the
-kernel positions is fine (25 iterations for 5x5); a Python loop over samples or output positions
-is what makes a convolution slow.
+The rule of speed, checked by the grader without a clock (it counts the lines of your Python
+that run): no Python loop whose number of iterations grows with the batch size or the number
+of output positions. A loop over the ``kh*kw`` kernel positions is allowed, each iteration a
+whole-array operation.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 
@@ -32,22 +33,50 @@ def im2col(x: np.ndarray, kh: int, kw: int, stride: int, padding: int) -> np.nda
     """Copy every ``kh x kw`` window of the padded ``x`` into a column.
 
     Args:
-        x: ``(N, C, H, W)``; never modified.
+        x: ``(N, C, H, W)``; never modified (it may be a non-contiguous view).
         kh, kw: kernel height and width.
         stride, padding: as in the convolution (padding with zeros on all four sides).
 
     Returns:
-        ``cols`` of shape ``(C*kh*kw, N*OH*OW)`` with
-        ``cols[(c, p, q), (n, i, j)] = xpad[n, c, i*s + p, j*s + q]`` (see the module docstring),
-        with OH, OW from ``conv_output_size`` (which raises ValueError when no window fits).
+        ``cols`` of shape ``(C*kh*kw, N*OH*OW)`` and the dtype of ``x``, in the layout of the
+        module docstring, ``cols[(c, p, q), (n, i, j)] = xpad[n, c, i*s + p, j*s + q]``, with
+        OH, OW from ``conv_output_size`` (which raises ValueError when no window fits).
 
-    Hint: pad ``x.transpose(1, 0, 2, 3)`` (channels first, ``(C, N, Hp, Wp)``), fill
-    ``cols6 = np.empty((C, kh, kw, N, OH, OW))`` with ``cols6[:, p, q] = <slice of (p, q)>`` for
-    each kernel position, and reshape it to 2-D (free: it is contiguous).
-
-    Usual mistake: ``range(0, H - kh)`` (one window short) or forgetting the stride in the slice.
+    What the grader checks: ``cols`` against a loop over all six indices on random shapes,
+    strides and paddings, float32 kept, a non-contiguous ``x`` read and left alone, the rule of
+    speed.
     """
     # BEGIN SOLUTION
+    # HINT 1: Fix a kernel position (p, q). Which elements of xpad do all the windows read at
+    #   that position, for every n, c, i, j at once?
+    # HINT 2: For fixed (p, q) the windows read xpad[n, c, i*s + p, j*s + q] for
+    #   0 <= i < OH, 0 <= j < OW: rows p, p + s, ..., p + (OH - 1) s and the same for
+    #   columns, a strided slice of shape (N, C, OH, OW).
+    # HINT 3: cols viewed as six axes is (C, kh, kw, N, OH, OW): the (c, p, q) and (n, i, j)
+    #   row and column orders of the layout are then plain reshapes. The slice of (p, q) is
+    #   (N, C, OH, OW): its first two axes must be swapped to land in [:, p, q].
+    # HINT 4: Pad once (on the spatial axes), channels first, (C, N, Hp, Wp); allocate the
+    #   six-axis array with x's dtype; for each p < kh and q < kw copy the strided slice that
+    #   starts at (p, q) with step s into its [:, p, q]; reshape to (C*kh*kw, N*OH*OW).
+    # DERIVATION:
+    #   The layout asks $\text{cols}_{(c,p,q),(n,i,j)} = \text{xpad}_{n,c,\,is+p,\,js+q}$.
+    #   Reading the row and column indices as separate axes, `cols` is a six-axis array
+    #   $T_{c,p,q,n,i,j}$ of shape $(C, k_h, k_w, N, OH, OW)$, which flattens to
+    #   $(C k_h k_w, N \cdot OH \cdot OW)$ in row-major order exactly as the layout says.
+    #   For fixed $(p, q)$, $T_{:,p,q}$ is $(C, N, OH, OW)$ and
+    #
+    #   $$T_{c,p,q,n,i,j} = \text{xpad}_{n,c,\,p + s i,\,q + s j}$$
+    #
+    #   a strided slice of the padded input (start $p$, step $s$, $OH$ elements along the
+    #   height; start $q$, step $s$, $OW$ along the width), with its $n$ and $c$ axes swapped.
+    #   $k_h k_w$ copies of whole arrays fill $T$: no loop over $n$, $i$ or $j$.
+    # MISTAKES:
+    #   - The stride left out of the slices, or the axes of the six-axis array in another order than
+    #     the layout's: `im2col(x of shape (2, 2, 5, 6), kh=3, kw=2, stride=2, padding=1): cols
+    #     differs from the expected values`, then `likely mistake: the layout is cols[(c, p, q), (n,
+    #     i, j)] = xpad[n, c, i*s + p, j*s + q], shape (C*kh*kw, N*OH*OW): check the order of the
+    #     axes before the final reshape, the stride of the slices and the padding on both sides (nox
+    #     -s hint -- conv)`.
     n, channels, height, width = x.shape
     out_height = conv_output_size(height, kh, stride, padding)
     out_width = conv_output_size(width, kw, stride, padding)
@@ -74,23 +103,54 @@ def col2im(
     """The adjoint of ``im2col``: add every column back onto the window it came from.
 
     Args:
-        cols: ``(C*kh*kw, N*OH*OW)``, the layout of ``im2col``'s result.
+        cols: ``(C*kh*kw, N*OH*OW)``, in the layout of ``im2col``'s result; never modified.
         x_shape: ``(N, C, H, W)``, the shape of the image to rebuild.
 
     Returns:
-        dx of shape ``x_shape``: ``dx[n, c, y, z]`` is the sum of ``cols[(c, p, q), (n, i, j)]``
-        over every (p, q, i, j) with ``i*s + p - pad = y`` and ``j*s + q - pad = z``, i.e. the
-        gradient of ``sum(im2col(x) * cols)`` with respect to x. Entries that fell in the padding
-        are dropped.
+        dx of shape ``x_shape`` and the dtype of ``cols``, the gradient of
+        ``sum(im2col(x) * cols)`` with respect to ``x``: for every ``x``,
+        ``sum(im2col(x) * cols) == sum(x * col2im(cols))``. Derive what that means for one
+        pixel ``dx[n, c, y, z]``: which entries of ``cols`` reach it, and what happens to
+        entries that were read from the padding.
 
-    Where windows overlap (stride < kernel) an input pixel sits in several columns: its
-    gradient is the *sum* of them. Usual mistake: ``=`` instead of ``+=``, which keeps only the
-    last window; ``np.add.at`` is right but slow.
-
-    Hint: the mirror image of im2col: ``dx_padded[:, :, <slice of (p, q)>] += cols6[:, p, q]``
-    in a ``(C, N, Hp, Wp)`` buffer, then cut the padding and transpose back to ``(N, C, H, W)``.
+    What the grader checks: the adjoint identity above on random shapes, strides and paddings,
+    the count of windows covering each pixel when they overlap, the shape of dx, float32 kept,
+    the rule of speed.
     """
     # BEGIN SOLUTION
+    # HINT 1: im2col copies; its adjoint adds. Start from the pixels one entry of cols came
+    #   from, and follow every entry back.
+    # HINT 2: dx[n, c, y, z] = sum of cols[(c, p, q), (n, i, j)] over every (p, q, i, j) with
+    #   i*s + p - pad = y and j*s + q - pad = z; entries read from the padding reach no pixel.
+    # HINT 3: Viewed as (C, kh, kw, N, OH, OW), the part [:, p, q] of cols is (C, N, OH, OW):
+    #   it goes back onto the strided slice of kernel position (p, q) of a padded buffer
+    #   (C, N, Hp, Wp), the same slice im2col read. Then the border is cut and the first two
+    #   axes swapped back.
+    # HINT 4: Reshape cols to six axes, start a zero padded buffer channels first with cols'
+    #   dtype, for each kernel position add (never assign) its part onto its strided slice,
+    #   cut pad rows and columns on each side, return it as (N, C, H, W).
+    # DERIVATION:
+    #   im2col is linear, $\text{cols} = A\,\text{vec}(x)$, where each row of $A$ picks one
+    #   pixel of $x$ (or none, for the padding). Its adjoint is $A^\top$: for
+    #   $L = \sum \text{im2col}(x) \odot G$,
+    #
+    #   $$\frac{\partial L}{\partial x_{n,c,y,z}} = \sum_{\substack{p,i:\; is+p-\text{pad}=y
+    #   \\ q,j:\; js+q-\text{pad}=z}} G_{(c,p,q),(n,i,j)}$$
+    #
+    #   With $G$ read as six axes $(C, k_h, k_w, N, OH, OW)$, the part of each kernel position
+    #   $(p, q)$, shape $(C, N, OH, OW)$, is added onto the strided slice it was read from in
+    #   a padded buffer $(C, N, H_p, W_p)$. Where windows overlap ($s < k$) a pixel is reached
+    #   from several $(p, i)$: the contributions add. Entries from the padding land in the
+    #   border, which is then cut: shape $(N, C, H, W)$ after swapping the first two axes back.
+    # STATED: height + 2 * padding
+    # MISTAKES:
+    #   - Assigning (`=`) instead of adding where windows overlap: `col2im(ones((4, 4)), (1, 1, 3,
+    #     3), kh=2, kw=2, stride=1, padding=0): dx (how many windows cover each pixel) differs from
+    #     the expected values`, then `likely mistake: overlapping windows do not add up: assigning
+    #     (=) where the windows overlap, instead of adding (+=), keeps only the last window`.
+    #   - The padding not cut off: `col2im(cols of shape (18, 20), x_shape=(1, 2, 4, 5), kh=3, kw=3,
+    #     stride=1, padding=1) returned dx of shape (1, 2, 6, 7), expected x_shape = (1, 2, 4, 5)`,
+    #     then `likely mistake: dx has the shape of the padded input: the padding is not cut off`.
     n, channels, height, width = x_shape
     out_height = conv_output_size(height, kh, stride, padding)
     out_width = conv_output_size(width, kw, stride, padding)
@@ -110,33 +170,68 @@ def col2im(
 class Conv2d(NaiveConv2d):
     """2-D convolution (cross-correlation), vectorized: im2col and one matrix product.
 
-    Same constructor, parameters (``W`` ``(O, C, kh, kw)``, ``b`` ``(O,)``), checks and results
-    as ``NaiveConv2d``; only ``forward`` and ``backward`` are rewritten. With
-    ``cols = im2col(x)`` ``(C*kh*kw, M)``, ``M = N*OH*OW``, and ``W2 = W.reshape(O, C*kh*kw)``::
+    Same constructor, parameters (``W`` ``(O, C, kh, kw)``, ``b`` ``(O,)``), checks, definition
+    and contract as ``NaiveConv2d``: ``out[n, o, i, j] = b[o] + sum_{c, p, q} W[o, c, p, q] *
+    xpad[n, c, i*s + p, j*s + q]``; ``backward(dout)`` sets ``grads["W"]``, ``grads["b"]`` and
+    returns dx. ``forward`` keeps what backward needs (``self.cols``, ``self.x_shape``, declared
+    in the constructor).
 
-        forward:   out2 = W2 @ cols + b[:, None]              (O, M)  -> (N, O, OH, OW)
-        backward:  dout2 = dout as (O, M)  (channel axis first, like out2)
-                   dW = (dout2 @ cols.T).reshape(W.shape)     (O, C*kh*kw)
-                   db = dout2.sum(axis=1)                     (O,)
-                   dx = col2im(W2.T @ dout2, x.shape, ...)    (C*kh*kw, M) -> (N, C, H, W)
+    To derive. Write ``W2[o, r] = W[o, c, p, q]`` with ``r = (c, p, q)`` flattened as in the
+    layout of ``cols``, and ``out2[o, m] = out[n, o, i, j]`` with ``m = (n, i, j)``. Show that
+    the definition reads ``out2[o, m] = b[o] + sum_r W2[o, r] cols[r, m]``; then, with
+    ``dout2[o, m] = dout[n, o, i, j]``, derive ``dL/dW2``, ``dL/db`` and ``dL/dcols`` in index
+    form, and dx from ``dL/dcols`` (col2im is the adjoint of im2col). Watch the order of the
+    axes: ``out2`` has the channel axis first, the layer's output has the batch axis first.
 
-    ``out2.reshape(O, N, OH, OW).transpose(1, 0, 2, 3)`` is the output, a view: no copy.
-
-    Usual mistakes: ``reshape`` where a ``transpose`` is needed (the numbers land in the wrong
-    places with the right shape: ``out2.reshape(N, O, OH, OW)`` is wrong); forgetting to keep
-    ``cols`` for backward (recomputing it costs a second im2col).
-
-    Rule of speed: no Python loop over samples or output positions; the only loops are the
-    ``kh*kw`` kernel positions inside im2col and col2im.
+    What the grader checks: the naive layer's checks (a worked example, the oracle, gradients
+    against central differences, float32, views, the latest forward, bad inputs), the usual
+    layout mistakes named when the numbers show them, and the rule of speed for forward and
+    backward.
     """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.cols: np.ndarray | None = None  # forward keeps im2col(x) here
+        self.x_shape: tuple[int, ...] | None = None  # and the shape of x
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         """``(N, C, H, W) -> (N, O, OH, OW)``; keeps ``cols`` and the input shape for backward.
 
-        Start with ``self.output_shape(x)`` (it checks x).
+        The first line (given) checks ``x`` and gives the output's shape.
         """
-        # BEGIN SOLUTION
         n, out_channels, out_height, out_width = self.output_shape(x)
+        # BEGIN SOLUTION
+        # HINT 1: Write out2[o, m] for one column m = (n, i, j) of cols: which row of W and
+        #   which column of cols does the definition combine?
+        # HINT 2: out2[o, m] = b[o] + sum_r W2[o, r] cols[r, m], r = (c, p, q): a matrix product
+        #   plus a bias per row.
+        # HINT 3: W2 is W viewed as (O, C*kh*kw) (its last three axes in the order of r),
+        #   cols is (C*kh*kw, N*OH*OW), out2 is (O, N*OH*OW) = (O, N, OH, OW) viewed; the
+        #   output is (N, O, OH, OW): the first two axes swap, a reshape alone scrambles them.
+        # HINT 4: Compute cols with im2col, multiply W viewed as a matrix by it, add b as a
+        #   column, view the result as (O, N, OH, OW) and swap its first two axes; keep cols
+        #   and the shape of x.
+        # DERIVATION:
+        #   With $r = (c, p, q)$ and $m = (n, i, j)$ flattened as in the layout,
+        #   $W2_{o,r} = W_{o,c,p,q}$ (a reshape of $W$ to $(O, C k_h k_w)$) and
+        #   $\text{cols}_{r,m} = \text{xpad}_{n,c,is+p,js+q}$, the definition becomes
+        #
+        #   $$\text{out2}_{o,m} = b_o + \sum_r W2_{o,r}\, \text{cols}_{r,m}$$
+        #
+        #   a product $(O, C k_h k_w) \times (C k_h k_w, N \cdot OH \cdot OW) \to
+        #   (O, N \cdot OH \cdot OW)$, with $b$ broadcast along $m$. Read as
+        #   $(O, N, OH, OW)$, it is the output with its first two axes swapped:
+        #   $\text{out}_{n,o,i,j} = \text{out2}_{o,(n,i,j)}$.
+        # MISTAKES:
+        #   - A flipped kernel: `Conv2d(1, 1, 2) with W = [[1, 2], [3, 4]], b = 0.5 on x = arange(9)
+        #     as 3x3 (...): output differs from the expected values ... got 13.5, expected 27.5`,
+        #     then `likely mistake: the kernel is flipped: this layer computes a cross-correlation,
+        #     W[o, c, p, q]`.
+        #   - A reshape of the channel-first product straight to (N, O, OH, OW): `Conv2d(2, 3,
+        #     kernel_size=(2, 3), stride=2, padding=2) on x of shape (3, 2, 5, 4): output differs
+        #     from the expected values`, then `likely mistake: the values are right but in the wrong
+        #     places: an output computed channel axis first, (O, N, OH, OW), reshaped to (N, O, OH,
+        #     OW) where its axes must be swapped`.
         kh, kw = self.kernel_size
         cols = im2col(x, kh, kw, self.stride, self.padding)
         out = self.params["W"].reshape(out_channels, -1) @ cols  # (O, N*OH*OW)
@@ -146,8 +241,43 @@ class Conv2d(NaiveConv2d):
         # END SOLUTION
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
-        """dout ``(N, O, OH, OW)`` -> dx ``(N, C, H, W)``; fills ``grads["W"]``, ``grads["b"]``."""
+        """dout ``(N, O, OH, OW)`` -> dx ``(N, C, H, W)``; sets ``grads["W"]``, ``grads["b"]``."""
         # BEGIN SOLUTION
+        # HINT 1: Forward is out2 = W2 cols + b: the backward of a matrix product. Write
+        #   dout as dout2 (O, M) first, in the same order of axes as out2.
+        # HINT 2: dL/dW2[o, r] = sum_m dout2[o, m] cols[r, m]; dL/db[o] = sum_m dout2[o, m];
+        #   dL/dcols[r, m] = sum_o W2[o, r] dout2[o, m]; dx = col2im(dL/dcols).
+        # HINT 3: dout (N, O, OH, OW) becomes (O, N*OH*OW) by swapping its first two axes
+        #   before the reshape; then dW2 (O, C*kh*kw) is (O, M) times (M, C*kh*kw), dcols
+        #   (C*kh*kw, M) is (C*kh*kw, O) times (O, M), and dW2 is viewed back as W's shape.
+        # HINT 4: Swap dout's first two axes and flatten it to dout2; grads["W"] is dout2 times
+        #   the transpose of the kept cols, reshaped to W's shape; grads["b"] sums dout2 along
+        #   its columns; dx is col2im of W2 transposed times dout2, with the kept x shape.
+        # DERIVATION:
+        #   From $\text{out2}_{o,m} = b_o + \sum_r W2_{o,r} \text{cols}_{r,m}$ and
+        #   $\text{dout2}_{o,m} = \partial L / \partial \text{out2}_{o,m}$ (shape
+        #   $(O, M)$, $M = N \cdot OH \cdot OW$; $\text{dout}$ with its first two axes swapped,
+        #   then flattened):
+        #
+        #   $$\frac{\partial L}{\partial W2_{o,r}} = \sum_m \text{dout2}_{o,m}\,
+        #   \text{cols}_{r,m} \;\; (O, C k_h k_w), \qquad
+        #   \frac{\partial L}{\partial b_o} = \sum_m \text{dout2}_{o,m} \;\; (O,)$$
+        #
+        #   $$\frac{\partial L}{\partial \text{cols}_{r,m}} = \sum_o W2_{o,r}\,
+        #   \text{dout2}_{o,m} \;\; (C k_h k_w, M)$$
+        #
+        #   The first is $\text{dout2}\,\text{cols}^\top$, reshaped to $(O, C, k_h, k_w)$;
+        #   the last is $W2^\top \text{dout2}$. Since $\text{cols} = \text{im2col}(x)$ is
+        #   linear in $x$, $\partial L / \partial x = \text{col2im}(\partial L / \partial
+        #   \text{cols})$, shape $(N, C, H, W)$. These are the naive layer's three sums,
+        #   grouped into matrix products.
+        # MISTAKES:
+        #   - dout reshaped to (O, M) without swapping its first two axes: `gradient check failed:
+        #     dx of Conv2d(2, 3, kernel_size=(3, 2), stride=2, padding=1) on x of shape (2, 2, 6, 5)
+        #     ... also wrong: grads['W'], grads['b']`.
+        #   - The bias gradient not summed over the columns: `gradient check failed: grads['b'] of
+        #     Conv2d(2, 3, kernel_size=(3, 2), stride=2, padding=1) on x of shape (2, 2, 6, 5) ...
+        #     worst element [2]: your backward gave 0.411631, numerical 8.65455`.
         W = self.params["W"]
         out_channels = W.shape[0]
         kh, kw = self.kernel_size

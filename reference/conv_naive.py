@@ -12,10 +12,11 @@ This is a cross-correlation: the filter is *not* flipped (deep-learning librarie
 "convolution" anyway). Windows that do not fit entirely in the padded input are dropped, which is
 what the floor does.
 
-Given here: the output-size formula, the constructor (argument checks, parameters) and the
-input check. The exercise: ``NaiveConv2d.forward`` and ``backward`` with
-explicit loops over the output positions. ``conv.Conv2d`` reuses this constructor and replaces
-the loops by one matrix product.
+Given here: the output-size formula, the constructor (argument checks,
+parameters) and the input check. The exercise: ``NaiveConv2d.forward`` and ``backward``, written
+with explicit Python loops over the output positions (speed is the next exercise's concern:
+``conv.Conv2d`` reuses this constructor and replaces the loops by one matrix product). You
+derive the three gradients of the backward pass from the definition above.
 """
 
 from __future__ import annotations
@@ -73,27 +74,32 @@ class NaiveConv2d(Layer):
 
     Parameters: ``W`` of shape ``(O, C, kh, kw)``, ``b`` of shape ``(O,)`` (zeros).
 
-    Forward (the exercise)::
+    Forward, the definition (``xpad`` is ``x`` with ``pad`` zeros on each of the four sides,
+    ``s`` the stride)::
 
         out[n, o, i, j] = b[o] + sum_{c, p, q} W[o, c, p, q] * xpad[n, c, i*s + p, j*s + q]
 
-    Backward: every output position (i, j) used the window
-    ``xpad[:, :, i*s : i*s + kh, j*s : j*s + kw]`` of shape ``(N, C, kh, kw)``, so with
-    ``g = dout[:, :, i, j]`` of shape ``(N, O)``, it contributes::
+    for ``0 <= i < OH``, ``0 <= j < OW``: a cross-correlation, the filter is not flipped.
 
-        dW               += sum_n g[n, o] * window[n, c, p, q]   (for every o, c, p, q)
-        dxpad[window]    += sum_o g[n, o] * W[o, c, p, q]        (for every n, c, p, q)
-        db[o]             = sum over n, i, j of dout[n, o, i, j]
+    Shapes: x ``(N, C, H, W)``, out and dout ``(N, O, OH, OW)`` with ``dout[n, o, i, j] =
+    dL/d out[n, o, i, j]``, dx ``(N, C, H, W)``; ``grads["W"]`` and ``grads["b"]`` have the
+    shapes and dtypes of ``W`` and ``b``.
 
-    and dx is dxpad with the padding cut off. Windows overlap when s < k: accumulate (``+=``),
-    never assign.
+    The contract: ``forward`` keeps what ``backward`` needs (in ``self.x_padded``, declared in
+    the constructor) at every call; ``backward(dout)`` *sets* ``grads["W"] = dL/dW`` and
+    ``grads["b"] = dL/db`` for that call and returns ``dx = dL/dx``. Neither modifies ``x`` nor
+    ``dout``; a float32 layer on float32 input keeps float32 everywhere.
 
-    Usual mistakes: flipping the kernel (that is the mathematician's convolution, not this);
-    padding one side only; forgetting the stride when locating a window in backward; a bias
-    gradient taken at one position instead of summed over the batch and all positions.
+    To derive, from the definition and ``dout`` with the chain rule: ``dL/dW[o, c, p, q]``,
+    ``dL/db[o]`` and ``dL/dx[n, c, y, z]``. An input pixel may lie in several windows (when the
+    stride is smaller than the kernel) and a weight is used at every output position: ask, for
+    each, which outputs it reaches.
 
-    Hint: loop over the output positions ``i, j``; the window times ``W`` summed over
-    ``c, p, q`` is ``np.einsum("nchw,ochw->no", window, W)`` (or ``np.tensordot``).
+    What the grader checks: an output worked out by hand, the output against a brute-force
+    oracle on random shapes, strides and paddings (windows that do not tile the input among
+    them), the three gradients against central differences, dx of the shape of x, float32 kept,
+    a non-contiguous input read and left alone, backward using the latest forward, and the
+    ``ValueError`` of an input that does not fit.
     """
 
     def __init__(
@@ -120,6 +126,7 @@ class NaiveConv2d(Layer):
         shape = (self.out_channels, self.in_channels, *self.kernel_size)
         self.params["W"] = np.asarray(init(shape, rng, dtype), dtype=dtype)
         self.params["b"] = np.zeros(self.out_channels, dtype=dtype)
+        self.x_padded: np.ndarray | None = None  # forward keeps the padded input here
 
     def output_shape(self, x: np.ndarray) -> tuple[int, int, int, int]:
         """Check that ``x`` is ``(N, C, H, W)`` with C = in_channels; return ``(N, O, OH, OW)``.
@@ -136,13 +143,42 @@ class NaiveConv2d(Layer):
         return n, self.out_channels, out_height, out_width
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        """``(N, C, H, W) -> (N, O, OH, OW)``; keeps the padded input for backward.
+        """``(N, C, H, W) -> (N, O, OH, OW)``, the definition; keeps the padded input.
 
-        Start with ``self.output_shape(x)`` (it checks x). Pad with
-        ``np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))``. The output has x's dtype.
+        The first line (given) checks ``x`` and gives the output's shape. The output has x's
+        dtype.
         """
-        # BEGIN SOLUTION
         n, out_channels, out_height, out_width = self.output_shape(x)
+        # BEGIN SOLUTION
+        # HINT 1: Fix one output position (i, j). Which block of xpad does it read, for every
+        #   n and c at once, and which axes does the sum of the definition run over?
+        # HINT 2: out[:, :, i, j] is, for each n and o, sum over c, p, q of
+        #   window[n, c, p, q] W[o, c, p, q], with window = xpad[n, c, i*s + p, j*s + q] for
+        #   0 <= p < kh, 0 <= q < kw, plus b[o].
+        # HINT 3: The window is (N, C, kh, kw), W is (O, C, kh, kw), the result (N, O): a
+        #   contraction of the three shared axes c, p, q (np.einsum or np.tensordot name the
+        #   axes); b (O,) broadcasts over n. Pad with zeros on the two spatial axes only.
+        # HINT 4: Pad x once; for each i < OH and j < OW take the kh rows that start at row i*s
+        #   and the kw columns that start at column j*s of the padded input, contract that
+        #   window with W over channel and kernel axes, add b, store it at [:, :, i, j]; keep
+        #   the padded input for backward.
+        # DERIVATION:
+        #   Forward is the definition, one output position at a time. For a position $(i, j)$
+        #   the window $X^{(i,j)}_{n,c,p,q} = \text{xpad}_{n,\,c,\,is+p,\,js+q}$ has shape
+        #   $(N, C, k_h, k_w)$, and
+        #
+        #   $$\text{out}_{n,o,i,j} = b_o + \sum_{c,p,q} W_{o,c,p,q}\, X^{(i,j)}_{n,c,p,q}$$
+        #
+        #   a contraction of $(N, C, k_h, k_w)$ with $(O, C, k_h, k_w)$ over $c, p, q$: shape
+        #   $(N, O)$. $OH \cdot OW$ such contractions fill the output $(N, O, OH, OW)$.
+        # MISTAKES:
+        #   - A flipped kernel (the mathematicians' convolution): `NaiveConv2d(1, 1, 2) with W =
+        #     [[1, 2], [3, 4]], b = 0.5 on x = arange(9) as 3x3 (...): output differs from the
+        #     expected values ... worst element [0, 0, 0, 0]: got 13.5, expected 27.5`, then `likely
+        #     mistake: the kernel is flipped: this layer computes a cross-correlation, W[o, c, p,
+        #     q]`.
+        #   - The bias forgotten: `... got 27, expected 27.5`, then `likely mistake: the bias b is
+        #     missing`.
         kh, kw = self.kernel_size
         s, pad = self.stride, self.padding
         W, b = self.params["W"], self.params["b"]
@@ -157,8 +193,64 @@ class NaiveConv2d(Layer):
         # END SOLUTION
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
-        """dout ``(N, O, OH, OW)`` -> dx ``(N, C, H, W)``; fills ``grads["W"]``, ``grads["b"]``."""
+        """dout ``(N, O, OH, OW)`` -> dx ``(N, C, H, W)``; sets ``grads["W"]``, ``grads["b"]``."""
         # BEGIN SOLUTION
+        # HINT 1: Write dL/dW[o, c, p, q] as a sum over every output element of
+        #   dout[n, o', i, j] times d out[n, o', i, j] / dW[o, c, p, q]. Which terms are not zero?
+        # HINT 2: dL/dW[o, c, p, q] = sum_{n, i, j} dout[n, o, i, j] xpad[n, c, i*s + p, j*s + q];
+        #   dL/db[o] = sum_{n, i, j} dout[n, o, i, j]; and each output (n, o, i, j) adds
+        #   dout[n, o, i, j] W[o, c, p, q] to dL/dxpad[n, c, i*s + p, j*s + q], for every c, p, q.
+        # HINT 3: At one position (i, j), g = dout[:, :, i, j] is (N, O) and the window is
+        #   (N, C, kh, kw): the contribution to dW (O, C, kh, kw) contracts n; the contribution
+        #   to the window's part of dxpad (N, C, kh, kw) contracts o against W. dx is dxpad
+        #   without the pad rows and columns on each side: the shape of x.
+        # HINT 4: Start dW and dxpad at zero; for every output position, add to dW the
+        #   contraction over n of g with that window, and add to the window's slice of dxpad the
+        #   contraction over o of g with W (add, never assign: windows overlap). db sums dout
+        #   over n, i and j. Return dxpad with the padding cut off.
+        # DERIVATION:
+        #   Every output element depends on the parameters and the input, so by the chain rule
+        #   $\partial L / \partial \theta = \sum_{n,o,i,j} \text{dout}_{n,o,i,j}\,
+        #   \partial \text{out}_{n,o,i,j} / \partial \theta$. From the definition,
+        #   $\partial \text{out}_{n,o',i,j} / \partial W_{o,c,p,q} = [o' = o]\,
+        #   \text{xpad}_{n,c,is+p,js+q}$, hence, with shape $(O, C, k_h, k_w)$:
+        #
+        #   $$\frac{\partial L}{\partial W_{o,c,p,q}} = \sum_{n,i,j} \text{dout}_{n,o,i,j}\,
+        #   \text{xpad}_{n,c,\,is+p,\,js+q}$$
+        #
+        #   The bias is added to every output of its channel,
+        #   $\partial L / \partial b_o = \sum_{n,i,j} \text{dout}_{n,o,i,j}$, shape $(O,)$.
+        #   For the input, the padded pixel $(n, c, is+p, js+q)$ is read by output $(n, o, i, j)$
+        #   with weight $W_{o,c,p,q}$, so
+        #
+        #   $$\frac{\partial L}{\partial \text{xpad}_{n,c,y,z}} = \sum_{o}
+        #   \sum_{\substack{i,p:\; is+p=y \\ j,q:\; js+q=z}} \text{dout}_{n,o,i,j}\,
+        #   W_{o,c,p,q}$$
+        #
+        #   shape $(N, C, H + 2\,\text{pad}, W + 2\,\text{pad})$: looping over the output
+        #   positions, each adds $\sum_o g_{n,o} W_{o,c,p,q}$ (shape $(N, C, k_h, k_w)$) onto
+        #   its window, and overlapping windows add up. The padding is a constant, so
+        #   $\partial L / \partial x$ is that array without its border of width pad, shape
+        #   $(N, C, H, W)$.
+        # MISTAKES:
+        #   - The stride forgotten when locating a window in backward: `gradient check failed: dx of
+        #     NaiveConv2d(2, 2, kernel_size=(3, 2), stride=2, padding=1) on x of shape (2, 2, 5, 4)
+        #     ... also wrong: grads['W']`.
+        #   - Assigning (`=`) the window's part of dxpad where windows overlap: `gradient check
+        #     failed: dx of NaiveConv2d(2, 1, kernel_size=(2, 2), stride=1, padding=0) on x of shape
+        #     (1, 2, 3, 3) ... worst element [0, 1, 2, 1]: your backward gave 0.0483625, numerical
+        #     0.262804`.
+        #   - The bias gradient of one position instead of the sum over the batch and every
+        #     position: `gradient check failed: grads['b'] of NaiveConv2d(2, 1, kernel_size=(2, 2),
+        #     stride=1, padding=0) on x of shape (1, 2, 3, 3) ... your backward gave 0.12573,
+        #     numerical 0.738948`.
+        #   - The padding not cut off: `backward of NaiveConv2d(2, 2, kernel_size=(3, 2), stride=2,
+        #     padding=2) on x of shape (1, 2, 5, 4) returned dx of shape (1, 2, 9, 8), expected (1,
+        #     2, 5, 4)`, then `likely mistake: dx has the shape of the padded input: the padding is
+        #     not cut off`.
+        #   - The padding cut with negative indices: `... returned dx of shape (2, 2, 0, 0),
+        #     expected (2, 2, 5, 6)`, then `likely mistake: the padding cut off with negative
+        #     indices: a slice ending at -pad is empty when pad = 0 (-0 is 0)`.
         kh, kw = self.kernel_size
         s, pad = self.stride, self.padding
         W = self.params["W"]

@@ -5,16 +5,17 @@ An optimizer updates every parameter of a model from its gradient::
     optimizer.step(model.params, model.grads)
 
 ``params`` and ``grads`` are dictionaries ``name -> array`` with the same keys, shapes and
-dtypes. ``step`` changes the arrays of ``params`` *in place* (``param -= ...``), because those
-very arrays live inside the layers: ``params[name] = param - ...`` would put a new array in
-the dictionary and leave the layer's weights untouched. The gradients are read, never written.
+dtypes. ``step`` must change the arrays of ``params`` *in place*, because those very arrays
+live inside the layers: a new array stored in the dictionary would leave the layer's weights
+untouched. The gradients are read, never written.
 
 An optimizer with memory (momentum's velocity, Adam's moments) keeps one state array per
 parameter *name*, created at the first step as zeros of the parameter's shape and dtype, so
 that the same optimizer can follow every parameter of a model from step to step.
 
-The formulas are PyTorch's (``torch.optim.SGD`` and ``torch.optim.Adam``), L2 weight decay
-included: ``weight_decay * param`` is added to the gradient before anything else.
+The exercise is to reproduce PyTorch's ``torch.optim.SGD`` and ``torch.optim.Adam`` exactly:
+their update equations, L2 weight decay included, are stated in each class below as the
+definition. The constructors are given; you write each ``step``.
 """
 
 from __future__ import annotations
@@ -65,41 +66,44 @@ class Optimizer:
 class SGD(Optimizer):
     """Stochastic gradient descent, with optional momentum, Nesterov momentum and weight decay.
 
-    For each parameter ``p`` with gradient ``grad``, at every step::
+    The update is PyTorch's ``torch.optim.SGD``. For each parameter ``p`` with gradient
+    ``grad_t`` at step ``t = 1, 2, ...`` (``mu`` the momentum, ``lambda`` the weight decay)::
 
-        g = grad + weight_decay * p             # L2 weight decay, added to the gradient
-        v = momentum * v + g                    # the velocity, zero before the first step
-        update = g + momentum * v   if nesterov  (look ahead along the new velocity)
-                 v                  otherwise    (plain SGD when momentum == 0: v == g)
-        p -= lr * update                        # in place
+        g_t = grad_t + lambda * p_{t-1}             L2 weight decay, part of the gradient
+        v_t = mu * v_{t-1} + g_t                    the velocity, v_0 = 0
+        u_t = g_t + mu * v_t      if nesterov       (a look ahead along the new velocity)
+        u_t = v_t                 otherwise         (mu = 0 gives u_t = g_t: plain SGD)
+        p_t = p_{t-1} - lr * u_t
 
-    Momentum averages the gradients of the recent steps (a running sum decaying by
-    ``momentum``): directions that agree add up, oscillations cancel. With a constant gradient
-    the step grows towards ``lr * g / (1 - momentum)``.
+    Momentum is a running sum of the recent gradients that decays by ``mu`` at every step:
+    directions that agree add up, oscillations cancel.
 
-    Validation, in the constructor: ``lr > 0`` (checked by :class:`Optimizer`),
-    ``0 <= momentum < 1`` (at 1 the velocity never forgets), ``nesterov`` only with
-    ``momentum > 0``, ``weight_decay >= 0``; otherwise ``ValueError`` naming the argument and
-    the value received.
+    The contract of ``step(params, grads)``:
 
-    ``step`` first calls :meth:`Optimizer.check_gradients` (a bad call changes nothing), then
-    updates each parameter in place, keeping the velocity per parameter name in
-    ``self.velocity``. The dtype of the parameters and of the velocity does not change
-    (float32 stays float32).
+    - it changes the arrays of ``params`` *in place*: those very arrays live inside the
+      layers, so a new array stored in the dictionary never reaches the layer;
+    - it reads ``grads`` and never writes into them;
+    - the velocity is kept per parameter *name* in ``self.velocity`` (``name -> array``),
+      created at the first step of that name with the shape and dtype of the parameter, so
+      that one optimizer follows every parameter of a model from call to call;
+    - dtypes do not change: float32 parameters (and their velocities) stay float32.
 
-    Usual mistakes: ``params[name] = p - lr * g`` (rebinds the dictionary entry: the layer
-    keeps its old array); ``g += weight_decay * p`` with ``g = grads[name]`` (writes into the
-    caller's gradient); one velocity shared by every parameter; Nesterov's update as
-    ``momentum * v`` alone, without ``g``.
+    The constructor and the first line of ``step`` are given: the constructor checks its
+    arguments (``lr > 0``, ``0 <= momentum < 1``, ``nesterov`` only with ``momentum > 0``,
+    ``weight_decay >= 0``; ``ValueError`` naming the argument otherwise) and ``step`` starts
+    with :meth:`Optimizer.check_gradients`, so a bad call changes nothing.
 
-    Hint: create the velocity of a name on first use, ``np.zeros_like(param)``; update it in
-    place (``v *= momentum; v += g``) or store the new array back under its name.
+    What the grader checks: steps worked out by hand (plain, momentum over three steps,
+    Nesterov over two, weight decay), random trajectories of several steps against PyTorch's
+    equations above (to 1e-9), that the parameter arrays are the same objects after a step
+    and the gradients unchanged, float32 kept, and state that follows the names when the
+    dictionaries list them in another order.
 
     Args:
         lr: the learning rate, > 0.
-        momentum: the decay of the velocity, in [0, 1); 0 is plain SGD.
+        momentum: the decay ``mu`` of the velocity, in [0, 1); 0 is plain SGD.
         nesterov: use Nesterov's momentum (needs ``momentum > 0``).
-        weight_decay: the L2 penalty coefficient, >= 0.
+        weight_decay: the L2 penalty coefficient ``lambda``, >= 0.
     """
 
     def __init__(
@@ -110,21 +114,67 @@ class SGD(Optimizer):
         weight_decay: float = 0.0,
     ) -> None:
         super().__init__(lr)
-        # BEGIN SOLUTION
         if not 0 <= momentum < 1:
             raise ValueError(f"momentum must be in [0, 1), got {momentum!r}")
         if nesterov and momentum == 0:
             raise ValueError("nesterov=True needs a momentum > 0, got momentum=0")
         checks.non_negative("weight_decay", weight_decay)
-        # END SOLUTION
         self.momentum = float(momentum)
         self.nesterov = bool(nesterov)
         self.weight_decay = float(weight_decay)
-        self.velocity: dict[str, np.ndarray] = {}
+        self.velocity: dict[str, np.ndarray] = {}  # name -> v, created at the first step
 
     def step(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> None:
-        # BEGIN SOLUTION
+        """One SGD step: update every ``params[name]`` in place from ``grads[name]``."""
         self.check_gradients(params, grads)
+        # BEGIN SOLUTION
+        # HINT 1: Start from the state: which array must survive from one call of step to the
+        #   next, how many of them are there, and how does a call find the one of a parameter?
+        # HINT 2: For one scalar with momentum mu and no decay, from v_0 = 0: v_1 = g_1 and
+        #   p_1 = p_0 - lr g_1; v_2 = mu g_1 + g_2 and p_2 = p_1 - lr (mu g_1 + g_2). Nesterov
+        #   adds mu v_t to g_t: p_1 = p_0 - lr (1 + mu) g_1. Check your step against these.
+        # HINT 3: Every quantity of the equations has the shape and dtype of p, element by
+        #   element: no product between arrays, no reduction. The velocity of a name is created
+        #   once, zeros of p's shape and dtype; p must be changed through an in-place operation
+        #   on the array itself (rebinding a name, local or in the dictionary, reaches no layer).
+        # HINT 4: For each name: g is the gradient plus lambda times p (a new array: never add
+        #   into grads[name]); the velocity of that name is multiplied by mu and g added to it;
+        #   the update is the velocity, or g plus mu times the new velocity for Nesterov; p is
+        #   decreased in place by lr times the update.
+        # DERIVATION:
+        #   SGD is not derived, it is defined: the exercise is to reproduce PyTorch's update
+        #   exactly. For a parameter $p$ of any shape, all operations are elementwise, so every
+        #   quantity below has the shape of $p$:
+        #
+        #   $$g_t = \nabla_t + \lambda\, p_{t-1}, \qquad v_t = \mu\, v_{t-1} + g_t, \qquad v_0 = 0$$
+        #
+        #   $$u_t = \begin{cases} g_t + \mu\, v_t & \text{Nesterov} \\ v_t & \text{otherwise}
+        #   \end{cases}, \qquad p_t = p_{t-1} - \eta\, u_t$$
+        #
+        #   Unrolled, $v_t = \sum_{k \le t} \mu^{t-k} g_k$: with a constant gradient $g$ the
+        #   step tends to $\eta\, g / (1 - \mu)$, which is why a learning rate must shrink when
+        #   momentum is added. The state is one velocity per parameter name, of the shape and
+        #   dtype of that parameter, created at its first step; $p$ is changed in place
+        #   because the layer holds the same array.
+        # MISTAKES:
+        #   - A new array stored in the dictionary instead of an update in place: `SGD(lr=0.1).step
+        #     replaced params['0.W'] by a new array: the layer that owns the original never sees the
+        #     update`, then `likely mistake: a new array stored under params[name]: the step must
+        #     change the existing array in place`.
+        #   - The weight decay added into the caller's gradient (an in-place `+=` on `grads[name]`):
+        #     `SGD(lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.01).step mutated its gradient
+        #     grads['W']`.
+        #   - A velocity created anew at every step (so never kept): `SGD(lr=0.1, momentum=0.9):
+        #     step 2 from w=1 with a constant gradient 1: params['w'] differs from the expected
+        #     values ... worst element [0]: got 0.8, expected 0.71`, then `likely mistake: the
+        #     velocity is not kept between steps (plain SGD)`.
+        #   - Nesterov's update without the gradient term: `SGD(lr=0.1, momentum=0.9,
+        #     nesterov=True): step 1 from w=1 with a constant gradient 1: ... got 0.91, expected
+        #     0.81`, then `likely mistake: the Nesterov step differs from the statement's (which
+        #     velocity, the new or the old, does it look ahead along? nox -s hint -- optim)`.
+        # STATED: grads[name] + self.weight_decay * param
+        # STATED: g + self.momentum * velocity if self.nesterov else velocity
+        # STATED: self.lr * update
         for name, param in params.items():
             g = grads[name] + self.weight_decay * param
             if name not in self.velocity:
@@ -146,40 +196,39 @@ class SGD(Optimizer):
 class Adam(Optimizer):
     """Adam: momentum on the gradient, divided by a running estimate of its magnitude.
 
-    With ``t`` the number of ``step`` calls so far (1 at the first step; one count per call,
-    shared by every parameter), for each parameter ``p`` with gradient ``grad``::
+    The update is PyTorch's ``torch.optim.Adam``. With ``t`` the number of ``step`` calls so
+    far (1 at the first call: one count per call, shared by every parameter), for each
+    parameter ``p`` with gradient ``grad_t`` (``lambda`` the weight decay)::
 
-        g = grad + weight_decay * p             # L2 weight decay, added to the gradient
-        m = beta1 * m + (1 - beta1) * g         # first moment (mean), zero before step 1
-        v = beta2 * v + (1 - beta2) * g**2      # second moment (uncentred variance)
-        m_hat = m / (1 - beta1**t)              # bias corrections (see below)
-        v_hat = v / (1 - beta2**t)
-        p -= lr * m_hat / (sqrt(v_hat) + eps)   # in place
+        g_t     = grad_t + lambda * p_{t-1}                  L2 weight decay
+        m_t     = beta1 * m_{t-1} + (1 - beta1) * g_t        first moment, m_0 = 0
+        v_t     = beta2 * v_{t-1} + (1 - beta2) * g_t**2     second moment, v_0 = 0
+        mhat_t  = m_t / (1 - beta1**t)                       bias corrections
+        vhat_t  = v_t / (1 - beta2**t)
+        p_t     = p_{t-1} - lr * mhat_t / (sqrt(vhat_t) + eps)
 
-    Why the bias correction: ``m`` and ``v`` start at zero, so after ``t`` steps of a constant
-    gradient ``m = (1 - beta1**t) g``: far too small at the start. Dividing by ``1 - beta1**t``
-    removes that bias exactly. The first step therefore moves every parameter by about
-    ``lr * sign(g)``, whatever the scale of its gradient: ``lr`` is the step size.
+    (``g_t**2`` and ``sqrt`` are elementwise.) The moments start at zero, so early on they are
+    biased towards zero; the corrections remove that bias exactly for a constant gradient.
+    Work out what the first step does to a parameter whatever the scale of its gradient: that
+    property is checked.
 
-    Validation, in the constructor: ``lr > 0`` (checked by :class:`Optimizer`), ``betas`` a pair
-    with each value in [0, 1), ``eps > 0``, ``weight_decay >= 0``; otherwise ``ValueError``
-    naming the argument and the value received.
+    The contract of ``step(params, grads)`` is :class:`SGD`'s: parameters changed in place,
+    gradients only read, dtypes kept; the moments are kept per parameter name in ``self.m``
+    and ``self.v`` (created at a name's first step with the parameter's shape and dtype), the
+    step count in ``self.t``. The constructor (argument checks: ``betas`` a pair in [0, 1),
+    ``eps > 0``, ``weight_decay >= 0``) and the first line of ``step`` are given.
 
-    ``step`` first calls :meth:`Optimizer.check_gradients` (a bad call changes nothing), counts
-    the step in ``self.t``, then updates each parameter in place, keeping the moments per
-    parameter name in ``self.m`` and ``self.v``. Dtypes do not change (float32 stays float32).
-
-    Usual mistakes: no bias correction (the first step comes out ``(1 - beta1) /
-    sqrt(1 - beta2)``, about 3.2 times too large); ``t`` counted per parameter instead of per
-    call; ``eps`` inside the square root; ``p -= ...`` replaced by ``params[name] = ...``
-    (rebinding: the layer keeps its old array); weight decay applied to ``p`` after the update
-    (that is AdamW, another optimizer).
+    What the grader checks: the first step against the step sizes that the usual mistakes
+    give, three steps of a constant gradient, a gradient that changes sign, weight decay, one
+    step count per call whatever the number of parameters, random trajectories against
+    PyTorch's equations (to 1e-8, with large ``eps`` too), in-place updates, unchanged
+    gradients, float32 kept, state that follows the names.
 
     Args:
         lr: the step size, > 0.
         betas: the decays ``(beta1, beta2)`` of the two moments, each in [0, 1).
         eps: added to the denominator against division by zero, > 0.
-        weight_decay: the L2 penalty coefficient, >= 0.
+        weight_decay: the L2 penalty coefficient ``lambda``, >= 0.
     """
 
     def __init__(
@@ -190,23 +239,77 @@ class Adam(Optimizer):
         weight_decay: float = 0.0,
     ) -> None:
         super().__init__(lr)
-        # BEGIN SOLUTION
         if len(betas) != 2 or not all(0 <= beta < 1 for beta in betas):
             raise ValueError(f"betas must be a pair of numbers in [0, 1), got {betas!r}")
         if not eps > 0:
             raise ValueError(f"eps must be > 0, got {eps!r}")
         checks.non_negative("weight_decay", weight_decay)
-        # END SOLUTION
         self.beta1, self.beta2 = (float(beta) for beta in betas)
         self.eps = float(eps)
         self.weight_decay = float(weight_decay)
-        self.t = 0
-        self.m: dict[str, np.ndarray] = {}
-        self.v: dict[str, np.ndarray] = {}
+        self.t = 0  # the number of step calls so far
+        self.m: dict[str, np.ndarray] = {}  # name -> first moment, created at the first step
+        self.v: dict[str, np.ndarray] = {}  # name -> second moment
 
     def step(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> None:
-        # BEGIN SOLUTION
+        """One Adam step: update every ``params[name]`` in place from ``grads[name]``."""
         self.check_gradients(params, grads)
+        # BEGIN SOLUTION
+        # HINT 1: Write down the first step of one scalar by hand: m_1, v_1, the two corrected
+        #   moments, and how far p moves. Which of these depends on the size of the gradient?
+        # HINT 2: At t = 1: m_1 = (1 - beta1) g, v_1 = (1 - beta2) g^2, so mhat_1 = g and
+        #   vhat_1 = g^2: p moves by lr g / (|g| + eps), about lr sign(g). Without the
+        #   corrections it moves (1 - beta1) / sqrt(1 - beta2) = 3.16 times that.
+        # HINT 3: m, v, mhat and vhat all have the shape of p (elementwise); t is one integer of
+        #   the optimizer, counted once per call before the loop over names; m and v of a name
+        #   are created once, zeros of p's shape and dtype, and updated in place so that they
+        #   carry over to the next call; the corrected moments are new arrays.
+        # HINT 4: Count the call in t. For each name: g is the gradient plus lambda times p; m
+        #   becomes beta1 m plus (1 - beta1) g, v becomes beta2 v plus (1 - beta2) g squared;
+        #   divide copies of them by 1 - beta1^t and 1 - beta2^t; decrease p in place by lr
+        #   times the corrected m over (the square root of the corrected v, plus eps).
+        # DERIVATION:
+        #   Like SGD, Adam is defined, not derived; the one thing to work out is why the bias
+        #   corrections are there. Every quantity has the shape of $p$ (all operations are
+        #   elementwise):
+        #
+        #   $$m_t = \beta_1 m_{t-1} + (1 - \beta_1) g_t = (1 - \beta_1) \sum_{k=1}^{t}
+        #   \beta_1^{t-k} g_k$$
+        #
+        #   For a constant gradient $g$ the sum is geometric:
+        #   $m_t = (1 - \beta_1^t)\, g$, too small by the factor $1 - \beta_1^t$ at the
+        #   start. Hence $\hat m_t = m_t / (1 - \beta_1^t)$ and, the same way,
+        #   $\hat v_t = v_t / (1 - \beta_2^t)$ with $v_t$ the running mean of $g_t^2$. Then
+        #
+        #   $$p_t = p_{t-1} - \eta\, \frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon}$$
+        #
+        #   and at $t = 1$, $\hat m_1 = g_1$, $\hat v_1 = g_1^2$: the first step is
+        #   $\eta\, g_1 / (|g_1| + \epsilon) \approx \eta\, \mathrm{sign}(g_1)$ whatever the
+        #   scale of the gradient, so $\eta$ is a step size. $t$ counts calls, not parameters:
+        #   every parameter of one call uses the same $t$.
+        # MISTAKES:
+        #   - No bias correction: `Adam(lr=0.01).step from w=1 with gradient [3.0, -0.02, 0.001,
+        #     -50.0]: 1 - params['w'] (the step) differs from the expected values ... worst element
+        #     [3]: got -0.0316228, expected -0.01`, then `likely mistake: no bias correction: the
+        #     first step comes out (1 - beta1) / sqrt(1 - beta2) = 3.16 times too large` (one
+        #     correction only: `m is bias-corrected but v is not`, or the reverse).
+        #   - eps inside the square root: `... worst element [2]: got 0.00995037, expected
+        #     0.0099999`, then `likely mistake: eps inside the square root: the statement adds it to
+        #     the square root of v_hat`.
+        #   - t counted once per parameter: `Adam(lr=0.1): one step from a = b = c = 0 with gradient
+        #     1 for each gave a=-0.1, b=-0.0744137, ...`, then `likely mistake: t counted once per
+        #     parameter instead of once per step call`.
+        #   - Moments created anew at every step: `Adam(lr=0.1): from w=0, a step with gradient 1
+        #     then one with gradient -1: params['w'] differs from the expected values ... got
+        #     -0.0255863, expected -0.0947368`, then `likely mistake: the second step does not
+        #     follow the statement's equations: the moments of the first step are not carried into
+        #     the second as they should be (nox -s hint -- optim)`.
+        # STATED: grads[name] + self.weight_decay * param
+        # STATED: self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+        # STATED: 1 - self.beta1**self.t
+        # STATED: 1 - self.beta2**self.t
+        # STATED: (1 - self.beta1) * g
+        # STATED: (1 - self.beta2) * g * g
         self.t += 1
         m_correction = 1 - self.beta1**self.t
         v_correction = 1 - self.beta2**self.t

@@ -80,13 +80,17 @@ def check_known_values(layer_class: type[Layer]) -> None:
     layer = layer_class(1, 1, 2, dtype=np.float64)
     layer.params["W"][...] = [[[[1.0, 2.0], [3.0, 4.0]]]]
     layer.params["b"][...] = 0.5
+    out = layer.forward(x)
+    expected = np.array([[[[27.5, 37.5], [57.5, 67.5]]]])
+    W, b = layer.params["W"], layer.params["b"]
     assert_close(
-        layer.forward(x),
-        [[[[27.5, 37.5], [57.5, 67.5]]]],
+        out,
+        expected,
         call=f"{layer_class.__name__}(1, 1, 2) with W = [[1, 2], [3, 4]], b = 0.5 on "
-        "x = arange(9) as 3x3",
-        hint="27.5 = 0*1 + 1*2 + 3*3 + 4*4 + 0.5; 13.5 would mean a flipped kernel "
-        "(convolution instead of cross-correlation)",
+        "x = arange(9) as 3x3 (by the definition, out[0, 0, 0, 0] = 0*1 + 1*2 + 3*3 + 4*4 + 0.5 "
+        "= 27.5)",
+        # only when the numbers show a known mistake (a flipped kernel, a missing bias)
+        hint=diagnose_conv_output(out, expected, x, W, b, 1, 0),
     )
 
 
@@ -102,8 +106,7 @@ def check_float32_stays_float32(layer_class: type[Layer], case: Case, *, hint: s
     ]:
         assert np.asarray(array).dtype == np.float32, (
             f"{call}: {what} has dtype {np.asarray(array).dtype}, expected float32 "
-            "(likely mistake: an intermediate created as float64, e.g. np.zeros(shape) "
-            "without dtype=)"
+            "(likely mistake: an intermediate array created as float64, the default dtype)"
         )
 
 

@@ -121,7 +121,8 @@ def diagnose_conv_output(
     """The usual mistake that explains a wrong convolution output, when the numbers show one.
 
     ``expected`` is ``conv2d_oracle(x, W, b, stride, padding)``. Tried in order: the wrong
-    output shape, a flipped kernel (convolution instead of cross-correlation), a missing bias.
+    output shape, a flipped kernel (convolution instead of cross-correlation), a missing bias,
+    an output of channel axis first reshaped instead of transposed.
     None when ``got`` is close to ``expected`` or no such explanation fits.
     """
     if np.shape(got) != expected.shape:
@@ -136,6 +137,13 @@ def diagnose_conv_output(
         return "the kernel is flipped: this layer computes a cross-correlation, W[o, c, p, q]"
     if np.allclose(got, conv2d_oracle(x, W, np.zeros_like(b), stride, padding)):
         return "the bias b is missing"
+    n, out_channels, out_height, out_width = expected.shape
+    channels_first = expected.transpose(1, 0, 2, 3).reshape(n, out_channels, out_height, out_width)
+    if n > 1 and out_channels > 1 and np.allclose(got, channels_first):
+        return (
+            "the values are right but in the wrong places: an output computed channel axis "
+            "first, (O, N, OH, OW), reshaped to (N, O, OH, OW) where its axes must be swapped"
+        )
     return None
 
 

@@ -54,7 +54,7 @@ def test_im2col_matches_oracle(impl, case):
         what="cols",
         hint="the layout is cols[(c, p, q), (n, i, j)] = xpad[n, c, i*s + p, j*s + q], "
         "shape (C*kh*kw, N*OH*OW): check the order of the axes before the final reshape, "
-        "the stride of the slices and the padding on both sides",
+        "the stride of the slices and the padding on both sides (nox -s hint -- conv)",
     )
 
 
@@ -64,7 +64,7 @@ def test_im2col_keeps_float32_and_reads_views(impl):
     call = im2col_call(x.shape, 3, 2, 1, 1) + " with x a float32 non-contiguous view"
     assert np.asarray(cols).dtype == np.float32, (
         f"{call} returned dtype {np.asarray(cols).dtype}, expected float32 "
-        "(likely mistake: np.empty/np.zeros without dtype=x.dtype)"
+        "(likely mistake: an intermediate array created as float64, the default dtype)"
     )
     assert_close(cols, im2col_oracle(x, 3, 2, 1, 1), call=call, what="cols", rtol=1e-6)
 
@@ -98,8 +98,9 @@ def test_col2im_is_the_adjoint_of_im2col(impl, case):
         call=call,
         what="<x, col2im(c)> (it must equal <im2col(x), c> for every x and c)",
         rtol=1e-9,
-        hint="each column entry goes back to the pixel it was copied from, added (+=) where "
-        "windows overlap; entries in the padding are dropped",
+        hint="col2im is not the adjoint of im2col: every entry of cols must go back to the pixel "
+        "it was copied from, summed over the windows that share it, the padding dropped "
+        "(nox -s hint -- conv)",
     )
 
 
@@ -107,9 +108,12 @@ def padding_crop_hint(got_shape, x_shape, pad: int) -> str:
     """Why col2im's dx has the wrong shape, guessed from the shape it has."""
     n, channels, height, width = x_shape
     if tuple(got_shape) == (n, channels, height + 2 * pad, width + 2 * pad):
-        return "the padding is not cut off: dx_padded[:, :, pad : pad + H, pad : pad + W]"
+        return "dx has the shape of the padded input: the padding is not cut off"
     if 0 in tuple(got_shape):
-        return "dx_padded[:, :, pad:-pad, pad:-pad] is empty when pad = 0: use pad : pad + H"
+        return (
+            "the padding cut off with negative indices: a slice ending at -pad is empty when "
+            "pad = 0"
+        )
     return "the (C, N, H, W) buffer not transposed back to (N, C, H, W)?"
 
 
@@ -126,7 +130,8 @@ def test_col2im_accumulates_overlapping_windows(impl):
         [[[[1.0, 2.0, 1.0], [2.0, 4.0, 2.0], [1.0, 2.0, 1.0]]]],
         call="col2im(ones((4, 4)), (1, 1, 3, 3), kh=2, kw=2, stride=1, padding=0)",
         what="dx (how many windows cover each pixel)",
-        hint="overlapping windows must add up (+=); assigning (=) keeps only the last window",
+        hint="overlapping windows do not add up: assigning (=) where the windows overlap, instead "
+        "of adding (+=), keeps only the last window",
     )
 
 
@@ -134,7 +139,7 @@ def test_col2im_keeps_float32(impl):
     dx = impl.conv.col2im(np.ones((2 * 9, 2 * 4), dtype=np.float32), (2, 2, 4, 4), 3, 3, 1, 0)
     assert np.asarray(dx).dtype == np.float32, (
         "col2im of float32 cols returned dtype "
-        f"{np.asarray(dx).dtype}, expected float32 (np.zeros without dtype=cols.dtype?)"
+        f"{np.asarray(dx).dtype}, expected float32 (an intermediate array created as float64?)"
     )
 
 
@@ -142,8 +147,8 @@ def test_col2im_keeps_float32(impl):
 
 
 FORWARD_HINT = (
-    "forward = W.reshape(O, -1) @ cols + b[:, None], then (O, N, OH, OW) transposed to "
-    "(N, O, OH, OW): a reshape straight to (N, O, OH, OW) scrambles the values"
+    "the output is not the definition's out[n, o, i, j]: check the layout of cols and which "
+    "axis of the product is the channel (nox -s hint -- conv)"
 )
 
 

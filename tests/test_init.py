@@ -89,10 +89,15 @@ def usual_mistakes(name: str, shape: tuple[int, ...]) -> list[tuple[float, str]]
         )
     if name == "lecun_normal":
         mistakes.append((2.0 / fan_in, "std sqrt(2 / fan_in): that is He, not LeCun"))
-        mistakes.append((1.0 / fan_out, "std sqrt(1 / fan_out) instead of sqrt(1 / fan_in)"))
+        mistakes.append((1.0 / fan_out, "std sqrt(1 / fan_out): the fan of the wrong side"))
     if name == "he_normal":
-        mistakes.append((1.0 / fan_in, "std sqrt(1 / fan_in): He's factor 2 for ReLU is missing"))
-        mistakes.append((2.0 / fan_out, "std sqrt(2 / fan_out) instead of sqrt(2 / fan_in)"))
+        mistakes.append(
+            (
+                1.0 / fan_in,
+                "std sqrt(1 / fan_in): that is LeCun's variance, which each ReLU layer halves",
+            )
+        )
+        mistakes.append((2.0 / fan_out, "std sqrt(2 / fan_out): the fan of the wrong side"))
     if name.startswith("xavier"):
         mistakes.append(
             (1.0 / (fan_in + fan_out), "variance 1 / (fan_in + fan_out): the factor 2 is missing")
@@ -102,8 +107,8 @@ def usual_mistakes(name: str, shape: tuple[int, ...]) -> list[tuple[float, str]]
         mistakes.append(
             (
                 right / 3.0,
-                "bound a = sqrt(2 / (fan_in + fan_out)): that is the standard deviation; "
-                "U(-a, a) has variance a**2 / 3, so a = sqrt(6 / (fan_in + fan_out))",
+                "bound a = sqrt(2 / (fan_in + fan_out)): that is the standard deviation, not "
+                "the bound of a uniform distribution of that variance",
             )
         )
         mistakes.append((right / 4.0, "U(0, a) instead of U(-a, a)"))
@@ -148,7 +153,7 @@ def test_fans_of_dense_weights_are_rows_and_columns(impl, fan_in: int, fan_out: 
     if tuple(got) == (fan_out, fan_in) and fan_in != fan_out:
         hint = (
             "\nlikely mistake: PyTorch's Linear.weight is (out, in); ours is (in, out), "
-            "y = x @ W, so fan_in = shape[0]"
+            "used as y = x @ W"
         )
     assert tuple(got) == (fan_in, fan_out), (
         f"fans(({fan_in}, {fan_out})) returned {got}, expected ({fan_in}, {fan_out}) "
@@ -181,13 +186,14 @@ def test_fans_of_conv_weights_include_the_receptive_field(
     hints = [text for fans_of_mistake, text in mistakes if tuple(got) == fans_of_mistake]
     if tuple(got) != expected:
         raise AssertionError(
-            f"fans({shape}) returned {got}, expected (in_channels * kh * kw, out_channels * kh "
-            f"* kw) = {expected}" + (f"\nlikely mistake: {'; or '.join(hints)}" if hints else "")
+            f"fans({shape}) returned {got}, expected {expected} (nox -s hint -- init)"
+            + (f"\nlikely mistake: {'; or '.join(hints)}" if hints else "")
         )
 
 
 @pytest.mark.parametrize("shape", [(), (5,), (3, 4, 5), (2, 3, 4, 5, 6)])
 def test_fans_rejects_other_ranks(impl, shape: tuple[int, ...]) -> None:
+    impl.init.fans((3, 4))  # a dense shape works first (the other tests check its value)
     try:
         got = impl.init.fans(shape)
     except ValueError as error:
@@ -281,7 +287,8 @@ def test_default_dtype_is_float32(impl, name: str) -> None:
     weights = sample(impl, name, (20, 30))
     assert weights.dtype == np.float32, (
         f"{name}((20, 30), rng) returned dtype {weights.dtype}, expected float32 (the default)"
-        "\nlikely mistake: rng.normal and rng.uniform return float64: convert with .astype(dtype)"
+        "\nlikely mistake: the draws are float64 (as numpy's generators make them), returned "
+        "without conversion to the dtype argument"
     )
 
 

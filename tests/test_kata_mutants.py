@@ -93,7 +93,7 @@ MUTANTS = (
         "network",
         "for layer in reversed(self.layers):",
         "for layer in self.layers:",
-        "reversed(self.layers)",
+        "chain rule starts from the output",
     ),
     Mutant(
         "training loop drops the last partial batch",

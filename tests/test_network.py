@@ -117,7 +117,7 @@ def test_backward_runs_in_reverse_order_and_returns_dx(impl) -> None:
     dx = net.backward(dout)
     assert log == [("backward", "c"), ("backward", "b"), ("backward", "a")], (
         f"Sequential(a, b, c).backward called the layers as {log}, expected c, b, a: the "
-        "chain rule starts from the output (reversed(self.layers))"
+        "chain rule starts from the output, so the last layer's backward comes first"
     )
     assert_close(
         dx,

@@ -159,7 +159,7 @@ def coverage_hint(setup: Setup) -> str:
         return ""
     return (
         f"\nlikely mistake: the batches held {seen} examples in all, not the {setup.n} of x: "
-        "every example once, the last partial batch included (range(0, len(x), batch_size))"
+        "every example once per epoch, the last partial batch included"
     )
 
 
@@ -179,7 +179,7 @@ def loss_weighting_hint(got: float, setup: Setup) -> str:
     if math.isclose(got, sum(batch_means) * max(sizes) / setup.n, rel_tol=1e-9):
         return (
             "\nlikely mistake: every batch loss weighted by batch_size: the last batch holds "
-            "fewer examples, weight it by len(batch)"
+            "fewer examples, and its weight is the number it holds"
         )
     return ""
 
@@ -233,7 +233,7 @@ def test_x_and_y_are_not_modified(impl, function: str) -> None:
     except AssertionError as error:
         raise AssertionError(
             f"{error}\nhere, probably: shuffling in place (rng.shuffle(x), x[:] = x[order]); "
-            "index with the permutation instead, x[batch] is a new array"
+            "train_epoch and evaluate must leave the caller's arrays as they were"
         ) from None
 
 
