@@ -118,10 +118,6 @@ class SGD(Optimizer):
     ) -> None:
         super().__init__(lr)
         raise NotImplementedError("optim: implement SGD.__init__ in exercises/optim.py")
-        self.momentum = float(momentum)
-        self.nesterov = bool(nesterov)
-        self.weight_decay = float(weight_decay)
-        self.velocity: dict[str, np.ndarray] = {}
 
     def step(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> None:
         raise NotImplementedError("optim: implement SGD.step in exercises/optim.py")
@@ -181,12 +177,6 @@ class Adam(Optimizer):
     ) -> None:
         super().__init__(lr)
         raise NotImplementedError("optim: implement Adam.__init__ in exercises/optim.py")
-        self.beta1, self.beta2 = (float(beta) for beta in betas)
-        self.eps = float(eps)
-        self.weight_decay = float(weight_decay)
-        self.t = 0
-        self.m: dict[str, np.ndarray] = {}
-        self.v: dict[str, np.ndarray] = {}
 
     def step(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> None:
         raise NotImplementedError("optim: implement Adam.step in exercises/optim.py")

@@ -121,11 +121,11 @@ class SGD(Optimizer):
         if nesterov and momentum == 0:
             raise ValueError("nesterov=True needs a momentum > 0, got momentum=0")
         _check_weight_decay(weight_decay)
-        # END SOLUTION
         self.momentum = float(momentum)
         self.nesterov = bool(nesterov)
         self.weight_decay = float(weight_decay)
         self.velocity: dict[str, np.ndarray] = {}
+        # END SOLUTION
 
     def step(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> None:
         # BEGIN SOLUTION
@@ -201,13 +201,13 @@ class Adam(Optimizer):
         if not eps > 0:
             raise ValueError(f"eps must be > 0, got {eps!r}")
         _check_weight_decay(weight_decay)
-        # END SOLUTION
         self.beta1, self.beta2 = (float(beta) for beta in betas)
         self.eps = float(eps)
         self.weight_decay = float(weight_decay)
         self.t = 0
         self.m: dict[str, np.ndarray] = {}
         self.v: dict[str, np.ndarray] = {}
+        # END SOLUTION
 
     def step(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> None:
         # BEGIN SOLUTION
