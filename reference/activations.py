@@ -91,9 +91,9 @@ class ReLU(Layer):
         #   positive and stops elsewhere. Shapes: $\delta$, the mask and $dx$ are all the
         #   shape of $x$.
         # MISTAKES:
-        #   - Passing `dout` through unchanged: the gradient check fails on the negative
-        #     inputs, `likely mistake: the gradient passes only where the forward input was
-        #     x > 0`.
+        #   - Passing `dout` through unchanged: `likely mistake: the gradient passes only
+        #     where the forward input was x > 0: check the mask and that it comes from the
+        #     input of forward`.
         #   - A mask of `x >= 0`: the known value at exactly 0 fails, `likely mistake: at
         #     exactly x = 0 the derivative is taken as 0 for ReLU and as negative_slope for
         #     LeakyReLU`.
@@ -144,8 +144,8 @@ class LeakyReLU(Layer):
         #   backward. $\alpha$ is a Python float, so $\alpha x$ keeps the dtype of $x$.
         # STATED: self.negative_slope * x
         # MISTAKES:
-        #   - A constant slope instead of `self.negative_slope`: `likely mistake: out = x
-        #     where x > 0, else negative_slope * x (use the layer's own slope)`.
+        #   - A constant slope instead of `self.negative_slope`: `likely mistake: the output
+        #     below zero is not scaled by the layer's own slope, self.negative_slope`.
         self.positive = x > 0
         return np.where(self.positive, x, self.negative_slope * x)
         # END SOLUTION
@@ -170,7 +170,7 @@ class LeakyReLU(Layer):
         #   element by element, every array of the shape of $x$.
         # MISTAKES:
         #   - The ReLU gradient (0 below zero): the gradient check fails on the negative
-        #     inputs; the grader recalls `the derivative is negative_slope below zero, not 0
+        #     inputs, with `likely mistake: the derivative is negative_slope below zero, not 0
         #     as for ReLU`.
         #   - `dout` times an array built from `1.0` and the slope: float64 for a float32
         #     input, `the backward dx has dtype float64, expected float32`.
@@ -224,9 +224,9 @@ class Sigmoid(Layer):
         #   $s(1000) = 1$ exactly, without a warning. Forward keeps its output (shape of
         #   $x$) for backward.
         # MISTAKES:
-        #   - The naive formula: `Sigmoid().forward(x) ... raised FloatingPointError: overflow
-        #     encountered in exp` on the huge inputs, with `likely mistake: exp of a large
-        #     positive number overflows`.
+        #   - The naive formula: on the huge inputs the grader reports the overflow warning,
+        #     with `likely mistake: exp of a large positive number overflows; find a form of
+        #     s(x) that exponentiates only numbers <= 0`.
         z = np.exp(-np.abs(x))
         denominator = 1 + z
         self.out = np.where(x >= 0, 1 / denominator, z / denominator)
@@ -255,9 +255,10 @@ class Sigmoid(Layer):
         #   with $s_i$ the output kept by forward: all arrays of the shape of $x$. The slope
         #   is largest at 0 ($s'(0) = 1/4$) and vanishes for a saturated unit.
         # MISTAKES:
-        #   - The derivative with `x` in place of `s(x)`, or `s` in place of `s (1 - s)`:
-        #     the gradient check fails, and the known slope at 0 is not `0.25`.
-        #   - `s` recomputed in backward from `dout`: the gradient check fails.
+        #   - $s$ in place of $s(1 - s)$, or the derivative written with $x$ in place of
+        #     $s(x)$: `likely mistake: the slope of the sigmoid at 0 is 0.25`, and on the
+        #     gradient checks `dx is not dout times s'(x): derive s'(x) and write it with the
+        #     output s(x) that forward kept`.
         return dout * self.out * (1 - self.out)
         # END SOLUTION
 
@@ -293,7 +294,7 @@ class Tanh(Layer):
         #   of $x$, for backward.
         # MISTAKES:
         #   - The formula with `np.exp`: an overflow on the huge inputs, `likely mistake: exp
-        #     of a large positive number overflows`.
+        #     of a large positive number overflows; numpy's own hyperbolic tangent is stable`.
         self.out = np.tanh(x)
         return self.out
         # END SOLUTION
@@ -318,7 +319,8 @@ class Tanh(Layer):
         #
         #   every array of the shape of $x$.
         # MISTAKES:
-        #   - $(1 - t)^2$ in place of $1 - t^2$: the gradient check fails; the grader
-        #     recalls `the derivative is 1 - t**2 with t the forward output, not (1 - t)**2`.
+        #   - $(1 - t)^2$ in place of $1 - t^2$: `likely mistake: dx is not dout times
+        #     tanh'(x): derive it as a function of the output t that forward kept, and check
+        #     where the square goes`.
         return dout * (1 - self.out**2)
         # END SOLUTION

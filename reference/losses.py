@@ -51,8 +51,8 @@ def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
     #   zero. The maximum and the sum run along `axis` only; kept as axes of length 1 they
     #   broadcast back against $x$, so that $p$ has the shape of $x$.
     # MISTAKES:
-    #   - No maximum subtracted: `softmax(x) ... raised FloatingPointError: overflow
-    #     encountered in exp` and `likely mistake: exp of a large number overflows`.
+    #   - No maximum subtracted: on logits of 1000 the grader reports the overflow, with
+    #     `likely mistake: exp of a large number overflows and log(0) is -inf`.
     #   - The wrong axis: `likely mistake: softmax over axis 0: each row (axis=-1) is a
     #     distribution`.
     #   - A reduction without its axis kept: shapes that do not broadcast, or, for a square
@@ -101,8 +101,8 @@ def log_softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
     #   with the maximum and the sum along `axis`, kept as axes of length 1: the shape of
     #   $x$. For $[1000, 0]$ it gives $[0, -1000]$ exactly.
     # MISTAKES:
-    #   - The log of the softmax: `-inf` for confident logits, and `likely mistake: the log
-    #     of a softmax computed as a softmax gives log(0) = -inf where exp underflows`.
+    #   - The log of the softmax: `-inf` for confident logits, and `likely mistake: exp of
+    #     a large number overflows and log(0) is -inf`.
     shifted = x - x.max(axis=axis, keepdims=True)
     return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
     # END SOLUTION
@@ -177,7 +177,8 @@ class SoftmaxCrossEntropy:
         #   - A sum instead of a mean: `likely mistake: summed over the batch: the loss is
         #     the mean`.
         #   - `log_p[:, labels]`: `likely mistake: every label was taken for every row`.
-        #   - The softmax over axis 0: `likely mistake: softmax over axis 0 (the batch)`.
+        #   - The softmax over axis 0: `likely mistake: softmax over axis 0 (the batch): it
+        #     is over the classes, axis 1`.
         log_probabilities = log_softmax(logits, axis=1)
         self.probabilities = np.exp(log_probabilities)
         self.labels = labels
@@ -268,7 +269,8 @@ class MeanSquaredError:
         # STATED: prediction - target
         # MISTAKES:
         #   - Divided by the number of rows: `likely mistake: divided by the number of rows
-        #     N = ..., not by the number of elements M`.
+        #     N = 3, not by the number of elements M = 12` (for a prediction of shape
+        #     (3, 4)).
         self.diff = prediction - target
         self.dtype = prediction.dtype
         return float(np.mean(self.diff**2))
@@ -291,8 +293,8 @@ class MeanSquaredError:
         #   of the shape of the prediction, cast to its dtype (a float64 target made $d$
         #   float64).
         # MISTAKES:
-        #   - Dividing by $N$ (the rows) rather than $M$: the gradient check fails by a
-        #     constant factor.
+        #   - Dividing by $N$ (the rows) rather than $M$: for a $(2, 2)$ prediction
+        #     (`M = 4`, `N = 2`), `likely mistake: every value is 2 times the expected one`.
         #   - A float64 gradient for a float32 prediction: `expected float32 (the dtype of
         #     the prediction)`.
         return (2 * self.diff / self.diff.size).astype(self.dtype, copy=False)

@@ -88,8 +88,9 @@ def numerical_gradient(
     #     apart`.
     #   - Perturbing a copy (`x.ravel()` of a view, `x.copy()`): `likely mistake: the
     #     gradient is all zeros: f never saw x change`.
-    #   - Restoring with arithmetic: the grader says x was modified, and `put the saved
-    #     value back rather than undoing the step with arithmetic`.
+    #   - Restoring with arithmetic (adding `h` back): on a test whose values span many
+    #     magnitudes `x` is not bit for bit what it was, and the grader ends with `put the
+    #     saved value back rather than undoing the step with arithmetic`.
     #   - Iterating over `range(len(x))`: on a 2-D `x`, `likely mistake: x has 2
     #     dimensions: perturb one element at a time`.
     grad = np.zeros(x.shape, dtype=np.float64)

@@ -159,7 +159,7 @@ def test_a_leak_in_the_statement_fails_naming_the_exercise_and_the_expression():
         "Affine.backward",
         "x.T@dout",
     )
-    assert str(leak).startswith("exercises/fake.py:3: the solution expression `x.T@dout`")
+    assert str(leak).startswith("exercises/fake.py:4: the solution expression `x.T@dout`")
     assert "(exercise affine)" in str(leak)
 
 
