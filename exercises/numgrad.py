@@ -37,7 +37,8 @@ def numerical_gradient(
       is called with ``x`` itself, perturbed in place one element at a time, so ``f`` may also
       read ``x`` through a view or a closure made before the call.
     - ``x`` is a float64 array of any shape, possibly a non-contiguous view (``x.T``,
-      ``x[:, ::2]``). It holds exactly its original values, bit for bit, on return.
+      ``x[:, ::2]``). It holds exactly its original values, bit for bit, on return. The given
+      first lines check it, and ``h``, with a ``ValueError`` naming the argument.
     - The result is a new float64 array of the shape of ``x``: ``grad[i] = df/dx[i]``.
 
     The grader checks, against derivatives known on paper (never against a numerical
@@ -53,7 +54,16 @@ def numerical_gradient(
 
     Returns:
         ``grad``, float64, the shape of ``x``.
+
+    Raises:
+        ValueError: given check, when ``x`` is not a float64 array or ``h`` is not > 0.
     """
+    if not isinstance(x, np.ndarray) or x.dtype != np.float64:
+        raise ValueError(
+            f"x must be a float64 numpy array, got {getattr(x, 'dtype', type(x).__name__)}"
+        )
+    if not h > 0:
+        raise ValueError(f"h must be a step > 0, got {h!r}")
     raise NotImplementedError(
         "numerical_gradient: implement numerical_gradient in exercises/numgrad.py"
     )

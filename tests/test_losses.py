@@ -54,9 +54,9 @@ def no_warnings(call: str, function: Callable[[], object]) -> object:
     return no_float_warnings(
         call,
         function,
-        hint="exp of a large number overflows and log(0) is -inf: the softmax does not change "
-        "when a constant is added to a row, and the log of a softmax has a form without a "
-        "division (nox -s hint -- softmax_cross_entropy)",
+        hint="exp of a large number overflows and log(0) is -inf: subtract the maximum of each "
+        "row before exponentiating, and never take the log of a probability "
+        "(nox -s hint -- softmax_cross_entropy)",
     )
 
 

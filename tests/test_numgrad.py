@@ -280,3 +280,21 @@ def test_non_contiguous_x(impl, shape, kind, seed):
         call=f"numerical_gradient(f, x) with f(x) = sum(x**3), x a {kind} view of shape {shape}",
     )
     assert_unchanged(before, x, call="numerical_gradient(f, x) on a non-contiguous x", what="x")
+
+
+def test_bad_arguments_are_refused_by_the_given_checks(impl):
+    x = np.array([0.5, -1.0])
+    check_gradient(  # the part to write first: the given checks alone pass nothing
+        impl,
+        lambda a: np.sum(a**2),
+        x,
+        expected=2 * x,
+        curvature=np.full(2, 2.0),
+        call="numerical_gradient(f, x) with f(x) = sum(x**2), x = [0.5, -1.0]",
+    )
+    for bad in (np.array([1, 2]), np.array([1.0], dtype=np.float32), [1.0, 2.0]):
+        with pytest.raises(ValueError, match="x must be a float64 numpy array"):
+            impl.numgrad.numerical_gradient(lambda a: 0.0, bad)
+    for step in (0.0, -1e-5):
+        with pytest.raises(ValueError, match="h must be a step > 0"):
+            impl.numgrad.numerical_gradient(lambda a: 0.0, x, h=step)
