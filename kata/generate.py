@@ -348,6 +348,24 @@ def parse_help(lines: Sequence[str], first: int, filename: str) -> RegionHelp:
     )
 
 
+def stray_help(source: str, pairs: Sequence[tuple[int, int, str]], filename: str) -> list[str]:
+    """A problem for every help comment (``# HINT``, ...) outside the solution regions.
+
+    Outside a region it would be copied into ``exercises/``: a hint shown before it is asked.
+    """
+    problems = []
+    for token in tokenize.generate_tokens(io.StringIO(source).readline):
+        line = token.start[0]
+        if token.type != tokenize.COMMENT or not LOOKS_LIKE_ANNOTATION.match(token.string):
+            continue
+        if not any(begin < line < end for begin, end, _ in pairs):
+            problems.append(
+                f"{filename}:{line}: {token.string.split(':')[0]!r} outside a solution region "
+                "would be copied into exercises/: move it inside the region it helps with"
+            )
+    return problems
+
+
 def given_after_stub(function: ast.AST, begin: int, end: int) -> ast.stmt | None:
     """The first statement after the region ``begin``-``end`` in the same block, if any.
 
@@ -386,7 +404,7 @@ def read_exercise_module(
                 f"{BEGIN} / {END} regions to stub"
             ]
         )
-    problems = []
+    problems = stray_help(source, pairs, filename)
     regions = []
     nodes = dict(_definitions(tree))
     for begin, end, indent in pairs:
@@ -487,7 +505,7 @@ def _statement(docstring: str, what: str) -> str:
     if not docstring:
         return ""
     return (
-        f"<details><summary>The statement of {what}</summary>\n\n"
+        f"<details><summary>The statement of <code>{what}</code></summary>\n\n"
         + _fence(docstring, "text")
         + "\n</details>\n"
     )
@@ -530,7 +548,7 @@ def solutions_page(exercise_module: ExerciseModule, curriculum: Sequence[Exercis
         )
         for name in exercise.implement:
             parts.append(f"\n### `{name}`\n\n")
-            parts.append(_statement(exercise_module.docstrings.get(name, ""), f"`{name}`"))
+            parts.append(_statement(exercise_module.docstrings.get(name, ""), name))
             parts.extend(_solutions_of(exercise_module, name))
         hints = exercise_hints(exercise_module, exercise.id)
         if any(hints.values()):
@@ -553,7 +571,7 @@ def _solutions_of(exercise_module: ExerciseModule, name: str) -> Iterator[str]:
             yield f"\n#### `{region.qualname}`\n\n"
             docstring = exercise_module.docstrings.get(region.qualname, "")
             if region.qualname != name and docstring:
-                yield _statement(docstring, f"`{region.qualname}`") + "\n"
+                yield _statement(docstring, region.qualname) + "\n"
         if region.help.derivation:
             yield "**Derivation.**\n\n" + region.help.derivation + "\n\n**Code.**\n\n"
         yield _fence(region.shown_code, "python")

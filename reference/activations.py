@@ -160,7 +160,7 @@ class LeakyReLU(Layer):
         # HINT 4: where the kept mask is true dx is dout; elsewhere, negative_slope times
         #   dout. Multiplying by an array of 1.0 and slope values would make dx float64.
         # DERIVATION:
-        #   With $\alpha$ = `negative_slope`,
+        #   With $\alpha$ = `negative_slope` and $\delta$ = `dout`,
         #
         #   $$a'(x) = \begin{cases} 1 & x > 0 \\ \alpha & x \le 0 \end{cases}
         #   \qquad\Longrightarrow\qquad
@@ -252,8 +252,9 @@ class Sigmoid(Layer):
         #
         #   $$\frac{\partial L}{\partial x_i} = \delta_i\, s_i (1 - s_i)$$
         #
-        #   with $s_i$ the output kept by forward: all arrays of the shape of $x$. The slope
-        #   is largest at 0 ($s'(0) = 1/4$) and vanishes for a saturated unit.
+        #   with $\delta$ = `dout` and $s_i$ the output kept by forward: all arrays of the
+        #   shape of $x$. The slope is largest at 0 ($s'(0) = 1/4$) and vanishes for a
+        #   saturated unit.
         # MISTAKES:
         #   - $s$ in place of $s(1 - s)$, or the derivative written with $x$ in place of
         #     $s(x)$: `likely mistake: the slope of the sigmoid at 0 is 0.25`, and on the
@@ -313,7 +314,8 @@ class Tanh(Layer):
         #
         #   $$\tanh'(x) = \frac{\cosh^2 x - \sinh^2 x}{\cosh^2 x} = 1 - \tanh^2 x,$$
         #
-        #   so, element by element with $t_i$ the output kept by forward,
+        #   so, element by element with $\delta$ = `dout` and $t_i$ the output kept by
+        #   forward,
         #
         #   $$\frac{\partial L}{\partial x_i} = \delta_i\,(1 - t_i^2),$$
         #

@@ -385,7 +385,7 @@ def test_solutions_page_derives_then_shows_the_code_then_the_mistakes_then_the_h
     write(root, plan(root, CURRICULUM))
     page = (root / "solutions" / "squares.md").read_text()
     order = [
-        "<summary>The statement of `square`</summary>",
+        "<summary>The statement of <code>square</code></summary>",
         "**Derivation.**\n\nThe square is $x^2$,\n\na product.",
         "**Code.**\n\n```python\n# a comment that stays with the code\nreturn x * x\n```",
         '**Usual mistakes.**\n\n- `x + x`: the grader says "twice".',
@@ -440,3 +440,11 @@ def test_code_after_the_block_that_holds_a_region_is_given():
         "    return y\n"
     )
     assert "raise NotImplementedError" in stubbed(source, "squares")
+
+
+def test_refuses_a_hint_outside_any_region():
+    source = SQUARES.replace(
+        "    # BEGIN SOLUTION\n", "    # HINT 1: a nudge\n    # BEGIN SOLUTION\n"
+    )
+    message = refusal(source, "squares")
+    assert "reference/squares.py:3: '# HINT 1' outside a solution region" in message
