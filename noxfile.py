@@ -104,3 +104,9 @@ def lint(session: nox.Session) -> None:
     session.install("ruff")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
+
+
+@nox.session(venv_backend="none")
+def hint(session: nox.Session) -> None:
+    """The next hint of an exercise: `nox -s hint -- linear` (`-- linear --all`, `--reset`)."""
+    session.run("python", "-m", "kata.hint", *session.posargs)

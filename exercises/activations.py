@@ -2,13 +2,15 @@
 # Replace each `raise NotImplementedError(...)` with your code; `nox` grades it.
 """Exercise ``activations``: ReLU, LeakyReLU, Sigmoid and Tanh as layers.
 
-An activation applies one scalar function ``a`` to every element: ``out = a(x)``, same shape.
-Its backward pass is the chain rule, element by element::
+An activation applies one scalar function ``a`` to every element: ``out[i] = a(x[i])``, same
+shape. Each ``out[i]`` depends on ``x[i]`` alone, so the chain rule has one term per element::
 
-    dx = dout * a'(x)
+    dL/dx[i] = dL/dout[i] * a'(x[i])
 
-so ``forward`` keeps what ``a'`` needs (the input, a mask, or the output itself) and
-``backward`` multiplies. These layers have no parameters: ``params`` and ``grads`` stay empty.
+Your work for each activation: derive ``a'`` on paper, decide what ``forward`` must keep so that
+``backward`` can compute it (the input, a mask, or the output itself), and write both. These
+layers have no parameters: ``params`` and ``grads`` stay empty. ``nox -s hint -- activations``
+gives hints, one level per call.
 
 The base class ``Layer`` (given, in ``toolkit/layer.py``, beside the rest of what the kata
 gives you) provides the ``params`` and ``grads`` dictionaries, the ``training``
@@ -30,25 +32,25 @@ from toolkit.layer import Layer
 
 
 class ReLU(Layer):
-    """The rectified linear unit: ``out = max(x, 0)``.
+    """The rectified linear unit: ``out[i] = max(x[i], 0)``, element by element.
 
-    Shapes: ``x`` and ``out`` of any shape, the same; ``dout`` and ``dx`` that shape too.
+    Shapes: ``x``, ``out``, ``dout`` and ``dx`` all have the same shape (any number of axes).
 
-    Derivative: ``a'(x) = 1`` where ``x > 0``, else ``0``. At exactly ``x = 0`` ReLU has no
-    derivative; this library takes ``0`` there (as PyTorch does). So::
+    Contract: ``forward(x)`` returns ``out`` and keeps in ``self.positive`` what ``backward``
+    needs; ``backward(dout)`` returns ``dx = dL/dx``.
 
-        dx = dout * (x > 0)
+    To derive: ``a'(x)`` for ``x > 0`` and for ``x < 0``. At exactly ``x = 0`` ReLU has no
+    derivative; this library takes 0 there (as PyTorch does).
 
-    Usual mistakes: writing the result into ``x`` (``x[x < 0] = 0`` or ``np.maximum(x, 0,
-    out=x)``) mutates the caller's array; computing the mask in ``backward`` from ``dout``
-    instead of from the forward input.
-
-    Hint: keep the boolean mask ``x > 0`` in ``forward``; ``dout * mask`` keeps dout's dtype.
+    The grader checks: ``out`` against an element-by-element oracle; ``dx`` against central
+    differences, on inputs kept away from 0; known values, the one at exactly 0 included; the
+    dtype kept (float32 in, float32 out); ``x`` and ``dout`` never modified, even through
+    ``out``; ``backward`` uses the input of the last ``forward``.
     """
 
     def __init__(self) -> None:
         super().__init__()
-        self.positive: np.ndarray  # forward keeps the mask x > 0 here
+        self.positive: np.ndarray  # forward keeps the mask of x > 0 here
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         raise NotImplementedError("activations: implement ReLU.forward in exercises/activations.py")
@@ -60,27 +62,30 @@ class ReLU(Layer):
 
 
 class LeakyReLU(Layer):
-    """ReLU with a small slope below zero: ``out = x`` if ``x > 0`` else ``negative_slope * x``.
+    """ReLU with a small slope below zero.
+
+    Definition, element by element, with ``negative_slope`` given to the constructor::
+
+        out[i] = x[i]                    where x[i] > 0
+        out[i] = negative_slope * x[i]   elsewhere
 
     Shapes: like ReLU, ``out``, ``dout`` and ``dx`` have the shape of ``x``.
 
-    Derivative: ``a'(x) = 1`` where ``x > 0``, else ``negative_slope`` (``negative_slope`` at
-    exactly 0, as PyTorch does)::
+    Contract: ``forward(x)`` returns ``out`` and keeps in ``self.positive`` what ``backward``
+    needs; ``backward(dout)`` returns ``dx = dL/dx``. The constructor (given) checks
+    ``negative_slope``: a number in ``[0, 1)``, else a ``ValueError`` naming it.
 
-        dx = where(x > 0, dout, negative_slope * dout)
+    To derive: ``a'(x)`` on each side of 0; at exactly 0 this library takes ``negative_slope``
+    (as PyTorch does).
 
-    Usual mistakes: the ones of ReLU, and forgetting the slope in backward (a ReLU gradient);
-    ``dout * np.where(x > 0, 1.0, slope)`` multiplies by a float64 array, so a float32
-    ``dout`` gives a float64 ``dx``.
-
-    Hint: keep the mask ``x > 0``; ``np.where(mask, x, self.negative_slope * x)`` keeps the
-    dtype of ``x`` (a Python float times a float32 array is float32).
+    The grader checks what it checks for ReLU, with several slopes: the layer must use its own
+    ``self.negative_slope``, and keep the dtype of the input.
     """
 
     def __init__(self, negative_slope: float = 0.01) -> None:
         super().__init__()
         self.negative_slope = checks.fraction("negative_slope", negative_slope)
-        self.positive: np.ndarray  # forward keeps the mask x > 0 here
+        self.positive: np.ndarray  # forward keeps the mask of x > 0 here
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         raise NotImplementedError(
@@ -97,27 +102,23 @@ class LeakyReLU(Layer):
 
 
 class Sigmoid(Layer):
-    """The logistic function: ``out = s(x) = 1 / (1 + exp(-x))``, in (0, 1).
+    """The logistic function: ``out[i] = s(x[i])`` with ``s(x) = 1 / (1 + exp(-x))``, in (0, 1).
 
     Shapes: ``out``, ``dout`` and ``dx`` have the shape of ``x``.
 
-    Derivative: ``s'(x) = exp(-x) / (1 + exp(-x))² = s(x) (1 - s(x))``, so ``forward`` keeps
-    its *output* and ``backward`` is ``dx = dout * out * (1 - out)``.
+    Contract: ``forward(x)`` returns ``out`` and keeps it in ``self.out``: the derivative of
+    ``s`` can be written with ``s`` alone. ``backward(dout)`` returns ``dx = dL/dx``.
 
-    Stability: ``exp(-x)`` overflows for ``x < -709`` in float64 (``x < -88`` in float32): the
-    result ``1 / (1 + inf) = 0`` happens to be right, but numpy warns, and an overflow is a bug
-    waiting to happen. Never exponentiate a positive number: with ``z = exp(-|x|)`` (in (0, 1])
+    To derive: ``s'(x)``, then write it as a function of ``s(x)`` only.
 
-        s(x) = 1 / (1 + z)   where x >= 0
-        s(x) = z / (1 + z)   where x < 0     (multiply 1 / (1 + exp(-x)) by exp(x) / exp(x))
+    Stability, a property the grader checks: ``exp(-x)`` overflows for ``x < -709`` in float64
+    (``x < -88`` in float32). Your forward must never exponentiate a large positive number:
+    ``Sigmoid().forward`` of ``[-1000, 1000]`` is exactly ``[0.0, 1.0]``, with no overflow
+    warning, in float64 and float32. (Find another form of ``s`` that is safe for ``x < 0``.)
 
-    Sigmoid(1000) is then exactly 1.0 and Sigmoid(-1000) exactly 0.0, without a warning.
-
-    Usual mistakes: the naive formula (overflow warnings for large negative inputs);
-    recomputing ``s`` in ``backward`` from ``dout``; ``np.exp`` on a float64 copy of a float32
-    input (the output must stay float32).
-
-    Hint: ``np.where(x >= 0, 1 / (1 + z), z / (1 + z))`` computes both branches safely.
+    The grader checks: values against an oracle; ``dx`` against central differences; the
+    value 0.5 and the slope 0.25 at 0; huge inputs without a warning and with a zero, finite
+    gradient; float32 stays float32; inputs never modified; the last forward is used.
     """
 
     def __init__(self) -> None:
@@ -136,17 +137,20 @@ class Sigmoid(Layer):
 
 
 class Tanh(Layer):
-    """The hyperbolic tangent: ``out = tanh(x) = (e^x - e^-x) / (e^x + e^-x)``, in (-1, 1).
+    """The hyperbolic tangent: ``out[i] = tanh(x[i]) = (e^x - e^-x) / (e^x + e^-x)``, in (-1, 1).
 
     Shapes: ``out``, ``dout`` and ``dx`` have the shape of ``x``.
 
-    Derivative: ``tanh'(x) = 1 - tanh(x)²``, so ``forward`` keeps its output and
-    ``dx = dout * (1 - out**2)``.
+    Contract: ``forward(x)`` returns ``out`` and keeps it in ``self.out``; ``backward(dout)``
+    returns ``dx = dL/dx``.
 
-    Usual mistakes: writing the formula with ``np.exp`` (overflow for ``|x| > 709``: ``np.tanh``
-    is stable); ``dout * (1 - out)**2`` instead of ``dout * (1 - out**2)``.
+    To derive: ``tanh'(x)``, written as a function of ``tanh(x)`` only.
 
-    Hint: ``np.tanh``.
+    Stability, a property the grader checks: ``forward`` of ``[-1000, 1000]`` is exactly
+    ``[-1.0, 1.0]``, with no overflow warning, in float64 and float32.
+
+    The grader checks what it checks for Sigmoid: values, gradients, huge inputs, dtypes,
+    inputs never modified, the last forward used.
     """
 
     def __init__(self) -> None:

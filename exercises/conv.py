@@ -103,8 +103,8 @@ class Conv2d(NaiveConv2d):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.cols: np.ndarray | None = None  # forward keeps im2col(x) here
-        self.x_shape: tuple[int, ...] | None = None  # and the shape of x
+        self.cols: np.ndarray  # forward keeps im2col(x) here
+        self.x_shape: tuple[int, int, int, int]  # and the shape of x
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         """``(N, C, H, W) -> (N, O, OH, OW)``; keeps ``cols`` and the input shape for backward.

@@ -1,9 +1,9 @@
 # Generated from reference/linear.py by `nox -s exercises`: this is your file, edit it.
 # Replace each `raise NotImplementedError(...)` with your code; `nox` grades it.
-"""Exercise ``linear``: the affine (fully connected) layer ``y = x @ W + b``.
+"""Exercise ``linear``: the affine (fully connected) layer.
 
 The constructor is given: it checks its arguments and creates the parameters. You write
-``forward`` and ``backward``.
+``forward`` and ``backward``; ``nox -s hint -- linear`` helps when you are stuck.
 """
 
 from __future__ import annotations
@@ -16,43 +16,40 @@ from toolkit.layer import Initializer, Layer, lecun_default
 
 
 class Linear(Layer):
-    """The affine layer: ``out = x @ W + b``.
+    """The affine layer: every output is a weighted sum of the inputs plus a bias.
+
+    Definition, for a batch of N samples::
+
+        out[n, j] = sum_i x[n, i] W[i, j] + b[j]
 
     Shapes::
 
         x          (N, in_features)              N samples, one per row
         W          (in_features, out_features)   params["W"]
-        b          (out_features,)               params["b"], added to every row
-        out, dout  (N, out_features)             dout = dL/d(out), given to backward
+        b          (out_features,)               params["b"], the same for every sample
+        out, dout  (N, out_features)             dout[n, j] = dL/d out[n, j], given to backward
         dx         (N, in_features)              returned by backward
-        grads["W"] and grads["b"] have the shapes (and dtypes) of W and b
 
-    Derivation: ``out[n, j] = sum_i x[n, i] W[i, j] + b[j]``, so by the chain rule::
+    Contract: ``forward(x)`` returns ``out`` and keeps in ``self.x`` what ``backward`` needs.
+    ``backward(dout)`` sets ``grads["W"]`` to dL/dW and ``grads["b"]`` to dL/db (the shapes and
+    dtypes of W and b) and returns dL/dx (the shape of x). It *sets* them to the gradients of
+    that call, it does not add to earlier ones: the optimizer consumes them before the next
+    backward. Parameters are read from ``self.params`` on every call, never from a copy: the
+    optimizer updates them in place, and a user may replace them (``layer.params["W"] = new``).
 
-        dL/dW[i, j] = sum_n x[n, i] dout[n, j]   ->  grads["W"] = x.T @ dout
-        dL/db[j]    = sum_n dout[n, j]           ->  grads["b"] = dout.sum(axis=0)
-        dL/dx[n, i] = sum_j dout[n, j] W[i, j]   ->  dx = dout @ W.T
+    To derive: dL/dW[i, j], dL/db[j] and dL/dx[n, i] from the definition and dout, with the
+    chain rule: every ``out[n, j]`` that depends on a quantity contributes to its gradient.
+    W and b are shared by all N samples. The loss is already a mean over the batch (it divided
+    by N), so the layer divides by nothing.
 
-    Each parameter gradient *sums* over the batch: ``W`` and ``b`` are shared by every sample.
-    The loss already divides by N (it is a mean), so the layer must not divide again.
-
-    ``forward`` keeps ``x`` (``backward`` needs it for ``grads["W"]``). ``backward`` *sets*
-    ``grads["W"]`` and ``grads["b"]`` to the gradients of that call (it does not add to
-    earlier ones): the optimizer consumes them before the next backward.
-
-    Parameters are read from ``self.params`` on every call, never from a copy: the optimizer
-    updates them in place, and a user may replace them (``layer.params["W"] = new``).
+    The grader checks: ``out`` against a loop-by-loop oracle; the three gradients against
+    central differences on random shapes; the shapes and dtypes (float32 in, float32 out);
+    that a second backward sets rather than adds; that a parameter changed between calls is
+    used; that ``x`` and ``dout`` are never modified, and may be non-contiguous views.
 
     ``forward`` starts with a given check: a ``ValueError`` naming the shape expected,
     ``(N, in_features)``, and the shape received when ``x`` is not 2-D with ``in_features``
     columns (numpy would otherwise broadcast some wrong shapes without a word).
-
-    Usual mistakes: dividing the gradients by N (off by the batch size); ``grads["b"] = dout``
-    (not summed over the batch: wrong shape) or ``dout.mean(axis=0)``; ``x @ dout.T`` or
-    ``W @ dout`` (transposed: the shapes tell you which product is right); forgetting
-    ``grads["b"]``.
-
-    Hint: write down the shape of every array and pick the one product whose shape matches.
 
     Args:
         in_features: size of each input sample (a positive int).

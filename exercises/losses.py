@@ -10,7 +10,7 @@ A loss turns a batch of predictions and targets into one number, the mean over t
 
 ``backward`` starts the backward pass of a network: its result is the ``dout`` of the last
 layer. Because ``value`` is a *mean*, the division by the batch size happens here, once; the
-layers only sum.
+layers only sum. ``nox -s hint -- softmax_cross_entropy`` gives hints, one level per call.
 """
 
 from __future__ import annotations
@@ -19,22 +19,19 @@ import numpy as np
 
 
 def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
-    """The softmax along ``axis``: ``p_c = exp(x_c) / sum_k exp(x_k)``.
+    """The softmax along ``axis``: ``p_c = exp(x_c) / sum_k exp(x_k)`` over each slice.
 
     Shapes: ``x`` of any shape; the result has the shape and dtype of ``x``, and sums to 1
-    along ``axis`` (each slice along ``axis`` is a probability distribution).
+    along ``axis`` (each slice along ``axis`` is a probability distribution; for logits
+    ``(N, C)`` and ``axis=-1``, each row).
 
-    Stability: ``exp(1000)`` overflows to ``inf`` and ``inf / inf`` is ``nan``. Softmax does
-    not change when a constant is added to every ``x_c`` of a slice (it cancels between the
-    numerator and the denominator), so subtract the maximum of each slice first: the largest
-    exponent is then ``exp(0) = 1`` and nothing overflows.
+    To work out: what adding the same constant to every ``x_c`` of a slice does to ``p``, and
+    how that keeps ``exp`` from overflowing.
 
-    Usual mistakes: the maximum or the sum over the whole array, or over the wrong axis (for
-    logits ``(N, C)`` each *row* is a distribution, ``axis=-1``); forgetting ``keepdims=True``
-    so the ``(N,)`` maxima broadcast against the wrong axis; ``x -= x.max(...)``, which
-    modifies the caller's array.
-
-    Hint: ``x.max(axis=axis, keepdims=True)`` and ``.sum(axis=axis, keepdims=True)``.
+    The grader checks: values against an oracle, along the last axis and along any axis given;
+    rows that sum to 1; the same result when a constant is added to a row; logits of
+    ``±1000`` without an overflow warning or a nan; float32 stays float32; ``x`` never
+    modified.
     """
     raise NotImplementedError("softmax_cross_entropy: implement softmax in exercises/losses.py")
 
@@ -42,20 +39,20 @@ def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
 def log_softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
     """The logarithm of the softmax along ``axis``, computed stably.
 
-    ``log p_c = x_c - log(sum_k exp(x_k))``; the second term is the *log-sum-exp*, computed
-    with the maximum ``m`` of the slice factored out::
-
-        log(sum_k exp(x_k)) = m + log(sum_k exp(x_k - m))
+    Definition: ``log p_c = x_c - log(sum_k exp(x_k))``; the second term is the *log-sum-exp*
+    of the slice.
 
     Shapes: the shape and dtype of ``x``. Every value is <= 0.
 
-    Why not ``np.log(softmax(x))``: for logits ``[1000, 0]`` the softmax is ``[1, 0]`` in
-    floating point (``exp(-1000)`` underflows to 0) and ``log(0) = -inf``, whereas the true
-    ``log p_1 = -1000`` is perfectly representable. The cross-entropy then comes out ``inf``.
+    Stability, a property the grader checks: for logits ``[1000, 0]`` the softmax is ``[1,
+    0]`` in floating point (``exp(-1000)`` underflows to 0), and the log of it would give
+    ``-inf`` where the true value, ``-1000``, is perfectly representable. Your result must be
+    ``[0, -1000]`` exactly, with no warning.
 
-    Usual mistakes: ``np.log(softmax(x))``; the wrong axis; modifying ``x`` in place.
+    To work out: the log-sum-exp with the maximum ``m`` of the slice factored out.
 
-    Hint: ``shifted = x - m``, then ``shifted - np.log(np.exp(shifted).sum(...))``.
+    The grader checks: values, along any axis; huge logits; float32 stays float32; ``x``
+    never modified.
     """
     raise NotImplementedError("softmax_cross_entropy: implement log_softmax in exercises/losses.py")
 
@@ -84,32 +81,25 @@ def _check_logits_and_labels(logits: np.ndarray, labels: np.ndarray) -> None:
 class SoftmaxCrossEntropy:
     """The cross-entropy of the softmax of the logits with integer labels, averaged.
 
-    For logits ``z`` of shape ``(N, C)`` and labels ``y`` of shape ``(N,)`` (integers in
-    ``0..C-1``), with ``p = softmax(z)`` along the classes::
+    Definition, for logits ``z`` of shape ``(N, C)`` and labels ``y`` of shape ``(N,)``
+    (integers in ``0..C-1``), with ``p = softmax(z)`` along the classes::
 
-        loss = -(1/N) sum_n log p[n, y_n] = -(1/N) sum_n log_softmax(z)[n, y_n]
+        loss = -(1/N) sum_n log p[n, y_n]
 
-    Gradient: ``-log p[n, y] = -z[n, y] + log sum_k exp(z[n, k])``, and the derivative of the
-    log-sum-exp with respect to ``z[n, c]`` is ``exp(z[n, c]) / sum_k exp(z[n, k]) = p[n, c]``.
-    So, with ``onehot[n, c] = 1`` if ``c == y_n`` else 0::
+    Contract: ``forward(logits, labels)`` returns the loss as a Python ``float`` and keeps in
+    ``self.probabilities`` and ``self.labels`` what ``backward`` needs; ``backward()`` returns
+    ``dloss/dlogits``, of the shape ``(N, C)`` and the dtype of the logits. The given first
+    line of ``forward`` checks the inputs (``ValueError`` for logits that are not ``(N, C)``,
+    labels that are not ``(N,)`` integers in ``0..C-1``).
 
-        dloss/dz = (p - onehot) / N          shape (N, C), the dtype of z
+    To derive: ``dloss/dz[n, c]`` for ``c = y_n`` and for ``c != y_n``, from the definition
+    and your ``log_softmax``. Fusing the softmax and the cross-entropy gives a gradient that
+    never divides by a probability (a separate softmax layer followed by ``-log`` would).
 
-    Fusing the softmax and the cross-entropy gives this simple, stable gradient; a separate
-    softmax layer followed by ``-log`` would divide by probabilities that can be 0.
-
-    ``forward(logits, labels)`` returns the loss as a Python ``float`` and keeps what
-    ``backward`` needs (the probabilities and the labels); ``backward()`` returns
-    ``dloss/dlogits``. The given first line of ``forward`` checks the inputs (``ValueError``
-    for logits that are not ``(N, C)``, labels that are not ``(N,)`` integers in ``0..C-1``).
-
-    Usual mistakes: forgetting the ``/ N`` in backward (the gradient N times too large) or
-    summing instead of averaging in forward; the softmax over axis 0 (over the batch instead
-    of the classes); ``np.log(softmax(z))`` (``inf`` for confident logits); a one-hot of shape
-    ``(C, N)``; modifying the logits or the labels.
-
-    Hint: ``log_softmax(logits)[np.arange(N), labels]`` picks ``log p[n, y_n]`` for every
-    ``n``; ``np.eye(C, dtype=logits.dtype)[labels]`` is the one-hot matrix.
+    The grader checks: the loss against an oracle, and ``log C`` for equal logits; a loss of
+    exactly 0 or 1000 for logits ``[1000, 0]``; the gradient against central differences and
+    against the oracle on several shapes; float32 logits and uint8 labels; the logits and the
+    labels never modified; the validation errors.
     """
 
     def __init__(self) -> None:
@@ -134,26 +124,27 @@ class SoftmaxCrossEntropy:
 class MeanSquaredError:
     """The mean over *all* elements of the squared difference.
 
-    For ``prediction`` and ``target`` of the same shape, with ``M = prediction.size``::
+    Definition, for ``prediction`` and ``target`` of the same shape, with
+    ``M = prediction.size`` (every element, not the batch size)::
 
         loss = (1/M) sum_i (prediction_i - target_i)²
-        dloss/dprediction = 2 (prediction - target) / M     shape and dtype of prediction
 
-    ``forward(prediction, target)`` returns the loss as a Python ``float`` and keeps the
-    difference; ``backward()`` returns the gradient. The given first line of ``forward``
-    raises ``ValueError`` when the shapes differ: ``(N, 1) - (N,)`` would silently broadcast
-    to ``(N, N)``.
+    Contract: ``forward(prediction, target)`` returns the loss as a Python ``float`` and keeps
+    in ``self.diff`` and ``self.dtype`` what ``backward`` needs; ``backward()`` returns
+    ``dloss/dprediction``, of the shape and dtype of the prediction. The given first line of
+    ``forward`` raises ``ValueError`` when the shapes differ: an ``(N, 1)`` prediction and an
+    ``(N,)`` target would silently broadcast to ``(N, N)``.
 
-    Usual mistakes: dividing by N (the batch size) instead of M (all elements); forgetting the
-    2; a float64 gradient for a float32 prediction when the target is float64 (cast the
-    result to the prediction's dtype).
+    To derive: ``dloss/dprediction_i``.
 
-    Hint: keep ``diff = prediction - target``; ``.astype(dtype, copy=False)`` casts.
+    The grader checks: the loss against an oracle on 1-D to 3-D shapes; the gradient against
+    central differences; float32 predictions with float64 targets (the gradient stays
+    float32, the loss is a Python float); the shape check.
     """
 
     def __init__(self) -> None:
-        self.diff: np.ndarray  # forward keeps prediction - target here
-        self.dtype: np.dtype  # and the dtype of prediction here
+        self.diff: np.ndarray  # forward keeps the difference here
+        self.dtype: np.dtype  # and the dtype of the prediction here
 
     def forward(self, prediction: np.ndarray, target: np.ndarray) -> float:
         if prediction.shape != target.shape:

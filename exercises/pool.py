@@ -93,8 +93,8 @@ class MaxPool2d(_Pool2d):
 
     def __init__(self, kernel_size: int = 2, stride: int | None = None) -> None:
         super().__init__(kernel_size, stride)
-        self.x: np.ndarray | None = None  # forward keeps its input
-        self.out: np.ndarray | None = None  # and its output
+        self.x: np.ndarray  # forward keeps its input
+        self.out: np.ndarray  # and its output
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         """``(N, C, H, W) -> (N, C, OH, OW)``; the first line (given) checks x."""
@@ -122,7 +122,7 @@ class AvgPool2d(_Pool2d):
 
     def __init__(self, kernel_size: int = 2, stride: int | None = None) -> None:
         super().__init__(kernel_size, stride)
-        self.x_shape: tuple[int, ...] | None = None  # forward keeps the shape of its input
+        self.x_shape: tuple[int, ...]  # forward keeps the shape of its input
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         """``(N, C, H, W) -> (N, C, OH, OW)``; the first line (given) checks x."""
@@ -149,7 +149,7 @@ class Flatten(Layer):
 
     def __init__(self) -> None:
         super().__init__()
-        self.x_shape: tuple[int, ...] | None = None  # forward keeps the shape of its input
+        self.x_shape: tuple[int, ...]  # forward keeps the shape of its input
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         """``(N, ...) -> (N, prod(...))``."""

@@ -1,4 +1,4 @@
-"""Generate the learner's files from ``reference/``: ``exercises/``, ``solutions/``, README table.
+r"""Generate the learner's files from ``reference/``: ``exercises/``, ``solutions/``, README table.
 
 Run by ``nox -s exercises``::
 
@@ -23,6 +23,22 @@ The learner's work is never lost: the SHA-256 of every file written to ``exercis
 in ``exercises/.generated.json``; a file whose content differs from that record (the learner
 edited it) and from the new content is left alone and reported, unless ``--force``. Every file is
 written atomically (a temporary file, then ``os.replace``).
+
+A region may hold comment blocks for the learner's help (the format of
+``../shared/STATEMENTS.md``; they leave ``exercises/`` with the region)::
+
+    # HINT 2: the index form of the derivative      (levels 1 to 4, see ``kata.hint``)
+    # DERIVATION:                                    Markdown with math, before the code
+    #   $$\frac{\partial L}{\partial W_{ij}} = ...$$
+    # MISTAKES:                                      Markdown list, after the code
+    #   - `...`: the grader says "..."
+    # STATED: x @ W + b                              the statement may contain this expression
+
+Continuation lines start with ``#   `` (a bare ``#`` is a blank line). ``solutions/<module>.md``
+shows, for each region, the derivation, the code without these blocks, then the mistakes; each
+exercise ends with its hints. A region followed by given code in the same body is refused: the
+stub raises, so that code would never run. :func:`statement_leaks` is the statement check: no
+expression of a region appears in the generated exercise file or in a hint unless ``STATED``.
 """
 
 from __future__ import annotations
@@ -31,6 +47,7 @@ import argparse
 import ast
 import hashlib
 import io
+import itertools
 import json
 import re
 import sys
@@ -47,6 +64,10 @@ from toolkit.files import atomic_file
 LINE_LENGTH = 100  # [tool.ruff] line-length: a longer stub is wrapped as `ruff format` would
 BEGIN, END = "# BEGIN SOLUTION", "# END SOLUTION"
 LOOKS_LIKE_MARKER = re.compile(r"#\s*(BEGIN|END)\s*SOLUTION", re.IGNORECASE)
+LOOKS_LIKE_ANNOTATION = re.compile(r"#\s*(HINT|DERIVATION|MISTAKES|STATED)\b")
+HINT_HEADER = re.compile(r"# HINT ([1-4]): (\S.*)")
+HINT_LEVELS = (1, 2, 3, 4)
+CONTINUATION = "#   "
 RECORD = ".generated.json"
 README_START, README_END = "<!-- curriculum:start -->", "<!-- curriculum:end -->"
 
@@ -69,6 +90,25 @@ class GenerationError(Exception):
 
 
 @dataclass(frozen=True)
+class RegionHelp:
+    """The comment blocks of a region that help the learner, and the code without them.
+
+    Attributes:
+        hints: ``(level, text)`` pairs, levels 1 to 4, at most one per level.
+        derivation: Markdown for the solution page, shown before the code ("" if none).
+        mistakes: Markdown list of the usual mistakes, shown after the code ("" if none).
+        stated: the expressions the statement may contain (the definition, the contract).
+        code: the region's lines without the help blocks, as indented in the reference.
+    """
+
+    hints: tuple[tuple[int, str], ...] = ()
+    derivation: str = ""
+    mistakes: str = ""
+    stated: tuple[str, ...] = ()
+    code: str = ""
+
+
+@dataclass(frozen=True)
 class Region:
     """One solution region of a reference module.
 
@@ -79,6 +119,7 @@ class Region:
         indent: the indentation of the BEGIN marker, reused for the stub.
         code: the lines between the markers, as written in the reference.
         exercise: the id of the exercise the region belongs to.
+        help: the hints, derivation, mistakes and stated expressions of its comment blocks.
     """
 
     qualname: str
@@ -87,6 +128,12 @@ class Region:
     indent: str
     code: str
     exercise: str
+    help: RegionHelp = field(default_factory=RegionHelp)
+
+    @property
+    def shown_code(self) -> str:
+        """The code of the region without its help blocks, dedented: what a solution shows."""
+        return textwrap.dedent(self.help.code)
 
     @property
     def top_level_name(self) -> str:
@@ -172,10 +219,13 @@ def pair_markers(
     return regions
 
 
-def _definitions(tree: ast.AST) -> Iterator[tuple[str, ast.AST]]:
+Definition = ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
+
+
+def _definitions(tree: ast.AST) -> Iterator[tuple[str, Definition]]:
     """Every class and function of ``tree`` with its qualname (``"Linear.backward"``)."""
 
-    def visit(node: ast.AST, prefix: str) -> Iterator[tuple[str, ast.AST]]:
+    def visit(node: ast.AST, prefix: str) -> Iterator[tuple[str, Definition]]:
         for child in ast.iter_child_nodes(node):
             if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 qualname = f"{prefix}.{child.name}" if prefix else child.name
@@ -187,14 +237,14 @@ def _definitions(tree: ast.AST) -> Iterator[tuple[str, ast.AST]]:
     yield from visit(tree, "")
 
 
-def _last_line(node: ast.AST, lines: Sequence[str]) -> int:
+def _last_line(node: Definition, lines: Sequence[str]) -> int:
     """The last line of a definition's block, counting the comments indented inside it.
 
     ``ast`` ends a function at its last statement; a trailing ``# END SOLUTION`` comment is
     still part of the block when it is indented deeper than the ``def``.
     """
-    last = node.end_lineno
-    for number in range(node.end_lineno + 1, len(lines) + 1):
+    last = node.end_lineno or node.lineno
+    for number in range(last + 1, len(lines) + 1):
         text = lines[number - 1]
         if not text.strip():
             continue
@@ -232,6 +282,110 @@ def enclosing_function(
     return qualname
 
 
+def parse_help(lines: Sequence[str], first: int, filename: str) -> RegionHelp:
+    """The help blocks of a region's ``lines`` (``first`` is the line number of ``lines[0]``).
+
+    Raises GenerationError, naming the line, for a malformed ``# HINT``, a level given twice,
+    a second ``# DERIVATION`` or ``# MISTAKES``, and a ``# STATED`` that is not an expression.
+    """
+    hints: dict[int, str] = {}
+    blocks: dict[str, str] = {}
+    stated: list[str] = []
+    code: list[str] = []
+    problems: list[str] = []
+    index = 0
+    while index < len(lines):
+        line, number = lines[index], first + index
+        stripped = line.strip()
+        index += 1
+        if not LOOKS_LIKE_ANNOTATION.match(stripped):
+            code.append(line + "\n")
+            continue
+        continuation = []
+        while index < len(lines):
+            following = lines[index].strip()
+            if following != "#" and not following.startswith(CONTINUATION):
+                break
+            continuation.append(following[len(CONTINUATION) :])
+            index += 1
+        kind = stripped[1:].split()[0].rstrip(":")
+        head = stripped.partition(":")[2].strip()
+        if kind == "HINT":
+            match = HINT_HEADER.fullmatch(stripped)
+            if match is None:
+                problems.append(
+                    f"{filename}:{number}: malformed hint {stripped!r}: write "
+                    "'# HINT <level 1 to 4>: <text>'"
+                )
+            elif int(match[1]) in hints:
+                problems.append(f"{filename}:{number}: a second HINT {match[1]} in this region")
+            else:
+                text = " ".join([match[2], *continuation]).split()
+                hints[int(match[1])] = " ".join(text)
+        elif kind in ("DERIVATION", "MISTAKES"):
+            if not stripped.startswith(f"# {kind}:"):
+                problems.append(f"{filename}:{number}: write '# {kind}:' then the Markdown")
+            elif kind in blocks:
+                problems.append(f"{filename}:{number}: a second {kind} block in this region")
+            else:
+                blocks[kind] = "\n".join([head, *continuation] if head else continuation).strip()
+        else:
+            expression = " ".join([head, *continuation]).strip()
+            try:
+                ast.parse(expression, mode="eval")
+            except SyntaxError:
+                problems.append(
+                    f"{filename}:{number}: '# STATED:' must be followed by a Python "
+                    f"expression, got {expression!r}"
+                )
+            else:
+                stated.append(expression)
+    if problems:
+        raise GenerationError(problems)
+    return RegionHelp(
+        hints=tuple(sorted(hints.items())),
+        derivation=blocks.get("DERIVATION", ""),
+        mistakes=blocks.get("MISTAKES", ""),
+        stated=tuple(stated),
+        code="".join(code),
+    )
+
+
+def stray_help(source: str, pairs: Sequence[tuple[int, int, str]], filename: str) -> list[str]:
+    """A problem for every help comment (``# HINT``, ...) outside the solution regions.
+
+    Outside a region it would be copied into ``exercises/``: a hint shown before it is asked.
+    """
+    problems = []
+    for token in tokenize.generate_tokens(io.StringIO(source).readline):
+        line = token.start[0]
+        if token.type != tokenize.COMMENT or not LOOKS_LIKE_ANNOTATION.match(token.string):
+            continue
+        if not any(begin < line < end for begin, end, _ in pairs):
+            problems.append(
+                f"{filename}:{line}: {token.string.split(':')[0]!r} outside a solution region "
+                "would be copied into exercises/: move it inside the region it helps with"
+            )
+    return problems
+
+
+def given_after_stub(function: ast.AST, begin: int, end: int) -> ast.stmt | None:
+    """The first statement after the region ``begin``-``end`` in the same block, if any.
+
+    The stub raises, so such a statement would never run in ``exercises/``: given code goes
+    before the region, or into it.
+    """
+    for node in ast.walk(function):
+        for name in ("body", "orelse", "finalbody"):
+            block = getattr(node, name, None)
+            if not isinstance(block, list):
+                continue
+            for previous, following in itertools.pairwise(block):
+                if begin < previous.lineno < end < following.lineno:
+                    return following
+    return None
+
+
 def read_exercise_module(
     source: str, module: str, curriculum: Sequence[Exercise], filename: str
 ) -> ExerciseModule:
@@ -253,10 +407,18 @@ def read_exercise_module(
                 f"{BEGIN} / {END} regions to stub"
             ]
         )
-    problems = []
+    problems = stray_help(source, pairs, filename)
     regions = []
+    nodes = dict(_definitions(tree))
     for begin, end, indent in pairs:
         qualname = enclosing_function(tree, lines, begin, indent, filename)
+        after = given_after_stub(nodes[qualname], begin, end)
+        if after is not None:
+            problems.append(
+                f"{filename}:{after.lineno}: given code after the {END} of line {end} in "
+                f"{qualname}: the stub raises, so it would never run in exercises/; move it "
+                f"before the {BEGIN} of line {begin}, or into the region"
+            )
         top = qualname.split(".")[0]
         owners = [exercise.id for exercise in exercises if top in exercise.implement]
         if len(owners) != 1:
@@ -267,7 +429,12 @@ def read_exercise_module(
             )
             continue
         code = "".join(line + "\n" for line in lines[begin : end - 1])
-        regions.append(Region(qualname, begin, end, indent, code, owners[0]))
+        try:
+            region_help = parse_help(lines[begin : end - 1], begin + 1, filename)
+        except GenerationError as error:
+            problems.extend(error.problems)
+            region_help = RegionHelp()
+        regions.append(Region(qualname, begin, end, indent, code, owners[0], region_help))
     for exercise in exercises:
         for name in exercise.implement:
             if not any(region.top_level_name == name for region in regions):
@@ -336,13 +503,41 @@ def _fence(text: str, language: str) -> str:
     return f"```{language}\n{text.rstrip()}\n```\n"
 
 
+def _statement(docstring: str, what: str) -> str:
+    """The statement, folded: the page derives and shows; the exercise file states."""
+    if not docstring:
+        return ""
+    return (
+        f"<details><summary>The statement of <code>{what}</code></summary>\n\n"
+        + _fence(docstring, "text")
+        + "\n</details>\n"
+    )
+
+
+def exercise_hints(
+    exercise_module: ExerciseModule, exercise_id: str
+) -> dict[int, list[tuple[str, str]]]:
+    """Level -> ``(qualname, text)`` of that level for every region of the exercise, in order."""
+    levels: dict[int, list[tuple[str, str]]] = {level: [] for level in HINT_LEVELS}
+    for region in exercise_module.regions:
+        if region.exercise == exercise_id:
+            for level, text in region.help.hints:
+                levels[level].append((region.qualname, text))
+    return levels
+
+
 def solutions_page(exercise_module: ExerciseModule, curriculum: Sequence[Exercise]) -> str:
-    """``solutions/<module>.md``: per exercise, its statement and the code of each region."""
+    """``solutions/<module>.md``: per exercise and part, the derivation, the code, the mistakes.
+
+    The statement (the docstring the learner already has) is folded in a ``<details>`` block;
+    each exercise ends with its hints, level by level, as ``nox -s hint`` gives them.
+    """
     module = exercise_module.module
     parts = [
         f"# Solutions: `{module}`\n\n"
-        f"Generated from `reference/{module}.py` by `nox -s exercises`; do not edit. "
-        "Try the exercise\nbefore you read its solution: the tests tell you when you are right.\n"
+        f"Generated from `reference/{module}.py` by `nox -s exercises`; do not edit. Try the "
+        "exercise\nbefore you read its solution: the tests tell you when you are right, and\n"
+        "`nox -s hint -- <exercise>` gives one hint at a time.\n"
     ]
     for number, exercise in enumerate(curriculum, start=1):
         if exercise.module != module:
@@ -351,28 +546,40 @@ def solutions_page(exercise_module: ExerciseModule, curriculum: Sequence[Exercis
         parts.append(
             f"\n## {number}. {exercise.title} (`{exercise.id}`)\n\n"
             f"Implement in `{exercise.path}`: {names}. "
-            f"Grade it with `nox -s grade -- {exercise.id}`.\n"
+            f"Grade it with `nox -s grade -- {exercise.id}`; "
+            f"ask for a hint with `nox -s hint -- {exercise.id}`.\n"
         )
         for name in exercise.implement:
             parts.append(f"\n### `{name}`\n\n")
-            parts.append(_fence(exercise_module.docstrings.get(name, ""), "text"))
+            parts.append(_statement(exercise_module.docstrings.get(name, ""), name))
             parts.extend(_solutions_of(exercise_module, name))
+        hints = exercise_hints(exercise_module, exercise.id)
+        if any(hints.values()):
+            parts.append(f"\n### Hints (`nox -s hint -- {exercise.id}`)\n")
+            for level, texts in hints.items():
+                if texts:
+                    parts.append(f"\n**Level {level}.**\n\n")
+                    parts.extend(f"- `{qualname}`: {text}\n" for qualname, text in texts)
     return "".join(parts)
 
 
 def _solutions_of(exercise_module: ExerciseModule, name: str) -> Iterator[str]:
-    """The statement (if not the top-level one) and the code of every region inside ``name``."""
+    """Per region inside ``name``: its derivation, its code, its usual mistakes."""
     shown: set[str] = set()
     for region in exercise_module.regions:
         if region.top_level_name != name:
             continue
         if region.qualname not in shown:
             shown.add(region.qualname)
-            yield f"\n#### Solution of `{region.qualname}`\n\n"
+            yield f"\n#### `{region.qualname}`\n\n"
             docstring = exercise_module.docstrings.get(region.qualname, "")
             if region.qualname != name and docstring:
-                yield _fence(docstring, "text") + "\n"
-        yield _fence(textwrap.dedent(region.code), "python")
+                yield _statement(docstring, region.qualname) + "\n"
+        if region.help.derivation:
+            yield "**Derivation.**\n\n" + region.help.derivation + "\n\n**Code.**\n\n"
+        yield _fence(region.shown_code, "python")
+        if region.help.mistakes:
+            yield "\n**Usual mistakes.**\n\n" + region.help.mistakes + "\n"
 
 
 def solutions_index(curriculum: Sequence[Exercise]) -> str:
@@ -385,8 +592,10 @@ def solutions_index(curriculum: Sequence[Exercise]) -> str:
     return (
         "# Worked solutions\n\n"
         "Generated from `reference/` by `nox -s exercises`; do not edit. Each page gives, for\n"
-        "every exercise of a module, its statement and the reference solution of each part.\n"
-        "Read one after you have tried the exercise.\n\n"
+        "every exercise of a module and each part of it, the derivation (the forward and the\n"
+        "backward pass, with the shape of every quantity), the reference code, the usual\n"
+        "mistakes with what the grader says, and the hints. Read one after you have tried the\n"
+        "exercise and asked for hints (`nox -s hint -- <exercise>`).\n\n"
         "| # | Exercise | Title | Page |\n"
         "|--:|---|---|---|\n" + "\n".join(rows) + "\n\n"
         "The reference networks, their settings, and the accuracy and time measured: "
@@ -417,6 +626,167 @@ def with_curriculum_table(readme: str, curriculum: Sequence[Exercise], filename:
         raise GenerationError([f"{filename}: {README_END} comes before {README_START}"])
     _, after = rest.split(README_END)
     return f"{before}{README_START}\n{curriculum_table(curriculum)}{README_END}{after}"
+
+
+# ---------------------------------------------------------------------------------------------
+# The statement check: no solution expression in what the learner reads
+
+LEAK_MIN_NODES = 3  # `x @ W` is 3 nodes and too short; `x.T @ dout` is 4
+LEAK_MIN_CHARS = 6  # normalized: `x.T@dout` is 8 characters, `2*h` 3, `x>0` 3
+NAME_OF_ENTRY = re.compile(r"""\b(?:params|grads)\[\s*["'](\w+)["']\s*\]""")
+
+
+def normalize(text: str) -> str:
+    """Code or prose with the differences that do not matter for a leak taken out.
+
+    ``self.`` goes, ``params["W"]`` and ``grads["W"]`` become ``W``, double quotes become
+    single, and a run of blanks disappears except between two word characters, where it
+    becomes one space: ``self.x.T @ dout`` and ``x.T@dout`` read alike.
+    """
+    text = re.sub(r"\bself\.", "", text)
+    text = NAME_OF_ENTRY.sub(r"\1", text).replace('"', "'")
+    text = re.sub(r"\s+", " ", text)
+    return re.sub(r" (?=\W)|(?<=\W) ", "", text)
+
+
+class _Unself(ast.NodeTransformer):
+    """``self.x`` -> ``x``; ``params["W"]``, ``self.grads["W"]`` -> ``W``."""
+
+    def visit_Attribute(self, node: ast.Attribute) -> ast.AST:
+        if isinstance(node.value, ast.Name) and node.value.id == "self":
+            return ast.copy_location(ast.Name(node.attr, node.ctx), node)
+        return self.generic_visit(node)
+
+    def visit_Subscript(self, node: ast.Subscript) -> ast.AST:
+        holder = node.value
+        if isinstance(holder, ast.Attribute) and holder.attr in ("params", "grads"):
+            holder = ast.Name(holder.attr)
+        key = node.slice
+        if (
+            isinstance(holder, ast.Name)
+            and holder.id in ("params", "grads")
+            and isinstance(key, ast.Constant)
+            and isinstance(key.value, str)
+        ):
+            return ast.copy_location(ast.Name(key.value, node.ctx), node)
+        return self.generic_visit(node)
+
+
+def _size(node: ast.AST) -> int:
+    """The number of nodes of an expression, operators and contexts not counted."""
+    ignored = (ast.expr_context, ast.operator, ast.cmpop, ast.unaryop, ast.boolop)
+    return sum(1 for child in ast.walk(node) if not isinstance(child, ignored))
+
+
+def _is_candidate(node: ast.AST) -> bool:
+    """An expression that says how: an operation, a call with arguments, a sliced subscript."""
+    if isinstance(node, (ast.BinOp, ast.BoolOp, ast.Compare, ast.UnaryOp)):
+        return True
+    if isinstance(node, ast.Call):
+        return bool(node.args or node.keywords)
+    if isinstance(node, ast.Subscript):
+        key = node.slice
+        return isinstance(key, (ast.Slice, ast.Tuple)) or not isinstance(
+            key, (ast.Name, ast.Constant)
+        )
+    return False
+
+
+def solution_expressions(region: Region) -> list[str]:
+    """The normalized, non-trivial expressions of a region's code, each once, in order."""
+    try:
+        tree = ast.parse(region.shown_code)
+    except SyntaxError:  # a region that only parses in its context: check its lines alone
+        return []
+    tree = _Unself().visit(tree)
+    annotations = {
+        id(child)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.AnnAssign)
+        for child in ast.walk(node.annotation)
+    }
+    found: dict[str, None] = {}
+    for node in ast.walk(tree):
+        if id(node) in annotations or not _is_candidate(node):
+            continue
+        # a call needs more than a name of a name: `len(x)` says nothing, `np.exp(s)` does
+        if _size(node) >= LEAK_MIN_NODES + isinstance(node, ast.Call):
+            text = normalize(ast.unparse(node))
+            if len(text) >= LEAK_MIN_CHARS:
+                found[text] = None
+    return list(found)
+
+
+def stated_expressions(region: Region) -> list[str]:
+    """The region's ``# STATED:`` expressions, normalized like the solution's."""
+    stated = []
+    for expression in region.help.stated:
+        tree = _Unself().visit(ast.parse(expression, mode="eval"))
+        stated.append(normalize(ast.unparse(tree)))
+    return stated
+
+
+@dataclass(frozen=True)
+class Leak:
+    """A solution expression found where the learner reads it."""
+
+    exercise: str
+    qualname: str
+    expression: str
+    where: str  # "exercises/linear.py:12", "hint 3 of linear", "tests/test_linear.py:40"
+
+    def __str__(self) -> str:
+        return (
+            f"{self.where}: the solution expression `{self.expression}` of {self.qualname} "
+            f"(exercise {self.exercise}) is given away; state what to compute instead, or "
+            f"allow it with '# STATED: ...' in the region if it is the definition"
+        )
+
+
+def find_leaks(
+    modules: Sequence[ExerciseModule], texts: Sequence[tuple[str, str, int]]
+) -> list[Leak]:
+    """Every solution expression of ``modules`` that one of ``texts`` contains.
+
+    ``texts`` holds ``(where, text, first line)`` triples; a text is searched normalized, the
+    expression bounded by non-word characters (``x.T@dout`` is not inside ``xx.T@douts``).
+    The ``# STATED`` expressions of a region, and what they contain, are allowed.
+    """
+    leaks = []
+    searched = [(where, text, first, normalize(text)) for where, text, first in texts]
+    for module in modules:
+        for region in module.regions:
+            allowed = stated_expressions(region)
+            for expression in solution_expressions(region):
+                if any(expression in stated for stated in allowed):
+                    continue
+                pattern = re.compile(r"(?<![\w.])" + re.escape(expression) + r"(?!\w)")
+                for where, text, first, normalized in searched:
+                    if expression in normalized and pattern.search(normalized):
+                        place = f"{where}:{_locate(pattern, text, first)}" if first else where
+                        leaks.append(Leak(region.exercise, region.qualname, expression, place))
+    return leaks
+
+
+def _locate(pattern: re.Pattern[str], text: str, first: int) -> int:
+    """The line (counted from ``first``) where ``pattern`` matches ``text`` normalized."""
+    lines = text.splitlines()
+    for width in range(1, len(lines) + 1):  # the shortest window of lines that holds it
+        for start in range(len(lines) - width + 1):
+            if pattern.search(normalize("\n".join(lines[start : start + width]))):
+                return first + start
+    return first
+
+
+def statement_leaks(module: ExerciseModule) -> list[Leak]:
+    """The statement check of one module: its exercise file and its hints, against its regions."""
+    texts = [(f"exercises/{module.module}.py", stub_source(module), 1)]
+    exercise_ids = dict.fromkeys(region.exercise for region in module.regions)
+    for exercise_id in exercise_ids:
+        for level, hints in exercise_hints(module, exercise_id).items():
+            for qualname, hint in hints:
+                texts.append((f"hint {level} of {exercise_id} ({qualname})", hint, 0))
+    return find_leaks([module], texts)
 
 
 # ---------------------------------------------------------------------------------------------

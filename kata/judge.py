@@ -300,7 +300,7 @@ def assert_unchanged(
         f"{np.count_nonzero(changed)} of {before.size} elements changed; first at "
         f"{_index(first)}: was {_number(before[first])}, now {_number(after[first])}\n"
         "likely mistake: an in-place operation on an argument (x -= m, x *= s, x[x < 0] = 0, "
-        "np.exp(x, out=x)); compute a new array instead (x - m, np.maximum(x, 0))"
+        "np.exp(x, out=x)); compute a new array instead"
     )
 
 
@@ -512,7 +512,7 @@ def _shape_diagnosis(
 ) -> str | None:
     """The usual mistake that turns a gradient of shape ``expected`` into one of shape ``got``."""
     if len(got) == 2 and got[::-1] == expected and got != expected:
-        return "transposed: the result has the shape of its transpose (x.T @ dout vs dout.T @ x)"
+        return "transposed: the result has the shape of its transpose (a product turned around)"
     if got == () and expected != ():
         return "summed over every axis (np.sum without axis=): sum over the batch axis only"
     if got == (1, *expected):

@@ -126,7 +126,7 @@ class NaiveConv2d(Layer):
         shape = (self.out_channels, self.in_channels, *self.kernel_size)
         self.params["W"] = np.asarray(init(shape, rng, dtype), dtype=dtype)
         self.params["b"] = np.zeros(self.out_channels, dtype=dtype)
-        self.x_padded: np.ndarray | None = None  # forward keeps the padded input here
+        self.x_padded: np.ndarray  # forward keeps the padded input here
 
     def output_shape(self, x: np.ndarray) -> tuple[int, int, int, int]:
         """Check that ``x`` is ``(N, C, H, W)`` with C = in_channels; return ``(N, O, OH, OW)``.

@@ -1,7 +1,7 @@
-"""Exercise ``linear``: the affine (fully connected) layer ``y = x @ W + b``.
+"""Exercise ``linear``: the affine (fully connected) layer.
 
 The constructor is given: it checks its arguments and creates the parameters. You write
-``forward`` and ``backward``.
+``forward`` and ``backward``; ``nox -s hint -- linear`` helps when you are stuck.
 """
 
 from __future__ import annotations
@@ -14,43 +14,40 @@ from toolkit.layer import Initializer, Layer, lecun_default
 
 
 class Linear(Layer):
-    """The affine layer: ``out = x @ W + b``.
+    """The affine layer: every output is a weighted sum of the inputs plus a bias.
+
+    Definition, for a batch of N samples::
+
+        out[n, j] = sum_i x[n, i] W[i, j] + b[j]
 
     Shapes::
 
         x          (N, in_features)              N samples, one per row
         W          (in_features, out_features)   params["W"]
-        b          (out_features,)               params["b"], added to every row
-        out, dout  (N, out_features)             dout = dL/d(out), given to backward
+        b          (out_features,)               params["b"], the same for every sample
+        out, dout  (N, out_features)             dout[n, j] = dL/d out[n, j], given to backward
         dx         (N, in_features)              returned by backward
-        grads["W"] and grads["b"] have the shapes (and dtypes) of W and b
 
-    Derivation: ``out[n, j] = sum_i x[n, i] W[i, j] + b[j]``, so by the chain rule::
+    Contract: ``forward(x)`` returns ``out`` and keeps in ``self.x`` what ``backward`` needs.
+    ``backward(dout)`` sets ``grads["W"]`` to dL/dW and ``grads["b"]`` to dL/db (the shapes and
+    dtypes of W and b) and returns dL/dx (the shape of x). It *sets* them to the gradients of
+    that call, it does not add to earlier ones: the optimizer consumes them before the next
+    backward. Parameters are read from ``self.params`` on every call, never from a copy: the
+    optimizer updates them in place, and a user may replace them (``layer.params["W"] = new``).
 
-        dL/dW[i, j] = sum_n x[n, i] dout[n, j]   ->  grads["W"] = x.T @ dout
-        dL/db[j]    = sum_n dout[n, j]           ->  grads["b"] = dout.sum(axis=0)
-        dL/dx[n, i] = sum_j dout[n, j] W[i, j]   ->  dx = dout @ W.T
+    To derive: dL/dW[i, j], dL/db[j] and dL/dx[n, i] from the definition and dout, with the
+    chain rule: every ``out[n, j]`` that depends on a quantity contributes to its gradient.
+    W and b are shared by all N samples. The loss is already a mean over the batch (it divided
+    by N), so the layer divides by nothing.
 
-    Each parameter gradient *sums* over the batch: ``W`` and ``b`` are shared by every sample.
-    The loss already divides by N (it is a mean), so the layer must not divide again.
-
-    ``forward`` keeps ``x`` (``backward`` needs it for ``grads["W"]``). ``backward`` *sets*
-    ``grads["W"]`` and ``grads["b"]`` to the gradients of that call (it does not add to
-    earlier ones): the optimizer consumes them before the next backward.
-
-    Parameters are read from ``self.params`` on every call, never from a copy: the optimizer
-    updates them in place, and a user may replace them (``layer.params["W"] = new``).
+    The grader checks: ``out`` against a loop-by-loop oracle; the three gradients against
+    central differences on random shapes; the shapes and dtypes (float32 in, float32 out);
+    that a second backward sets rather than adds; that a parameter changed between calls is
+    used; that ``x`` and ``dout`` are never modified, and may be non-contiguous views.
 
     ``forward`` starts with a given check: a ``ValueError`` naming the shape expected,
     ``(N, in_features)``, and the shape received when ``x`` is not 2-D with ``in_features``
     columns (numpy would otherwise broadcast some wrong shapes without a word).
-
-    Usual mistakes: dividing the gradients by N (off by the batch size); ``grads["b"] = dout``
-    (not summed over the batch: wrong shape) or ``dout.mean(axis=0)``; ``x @ dout.T`` or
-    ``W @ dout`` (transposed: the shapes tell you which product is right); forgetting
-    ``grads["b"]``.
-
-    Hint: write down the shape of every array and pick the one product whose shape matches.
 
     Args:
         in_features: size of each input sample (a positive int).
@@ -89,12 +86,86 @@ class Linear(Layer):
     def forward(self, x: np.ndarray) -> np.ndarray:
         checks.shape("x", x, ("N", self.in_features), where=repr(self))
         # BEGIN SOLUTION
+        # HINT 1: forward has two jobs: return out, and keep the one array backward cannot do
+        #   without. Which input does dL/dW[i, j] depend on?
+        # HINT 3: sum_i x[n, i] W[i, j] pairs row n of x with column j of W: it is one matrix
+        #   product, (N, D) by (D, M) gives (N, M); b, of shape (M,), broadcasts over the rows.
+        # DERIVATION:
+        #   With $D$ = `in_features` and $M$ = `out_features`, the definition
+        #
+        #   $$\mathrm{out}_{nj} = \sum_{i=1}^{D} x_{ni} W_{ij} + b_j$$
+        #
+        #   is, for every row $n$, the row $x_{n\cdot}$ ($1 \times D$) times $W$ ($D \times M$),
+        #   plus $b$ ($1 \times M$): the matrix product $xW$, $(N \times D)(D \times M) =
+        #   N \times M$, with $b$ broadcast over the $N$ rows. The gradient of $W$ will need
+        #   $x$ (see `backward`), so `forward` keeps it; it is not copied, and never modified.
+        # MISTAKES:
+        #   - No bias: the grader prints `likely mistake: the bias is missing: out[n, j] needs
+        #     + b[j]`.
+        #   - Reading a copy of `W` kept from an earlier call: after the optimizer's step the
+        #     output is stale, `likely mistake: read self.params['W'] and self.params['b'] on
+        #     every call, not a copy kept earlier`.
         self.x = x
         return x @ self.params["W"] + self.params["b"]
         # END SOLUTION
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
         # BEGIN SOLUTION
+        # HINT 1: Start with grads["W"]: write dL/dW[i, j] as a sum over every n and j' of
+        #   dL/dout[n, j'] times dout[n, j']/dW[i, j]. Which of those terms are not zero?
+        # HINT 2: dout[n, j']/dW[i, j] is x[n, i] when j' = j and 0 otherwise, so
+        #   dL/dW[i, j] = sum_n x[n, i] dout[n, j]. The same reasoning gives
+        #   dL/db[j] = sum_n dout[n, j] and dL/dx[n, i] = sum_j dout[n, j] W[i, j].
+        # HINT 3: Each of those sums is a matrix product or a sum along one axis; the shapes
+        #   pick it. dL/dW is (D, M) and sums over n: a (D, N) array times an (N, M) one.
+        #   dL/dx is (N, D) and sums over j: (N, M) times (M, D). dL/db is (M,): dout with its
+        #   batch axis summed away.
+        # HINT 4: dL/dW is the transpose of the kept input times dout; dL/db is the sum of
+        #   dout over its rows (axis 0); dL/dx is dout times the transpose of W. Set the two
+        #   gradients, return dx, and divide nothing by N.
+        # DERIVATION:
+        #   Write $\delta_{nj} = \partial L / \partial \mathrm{out}_{nj}$ for `dout`, shape
+        #   $N \times M$. $L$ depends on a parameter only through the outputs, so for any
+        #   quantity $\theta$ the chain rule reads
+        #
+        #   $$\frac{\partial L}{\partial \theta} = \sum_{n=1}^{N} \sum_{j'=1}^{M}
+        #   \delta_{nj'} \frac{\partial \mathrm{out}_{nj'}}{\partial \theta}.$$
+        #
+        #   **Weights.** $\partial \mathrm{out}_{nj'} / \partial W_{ij} = x_{ni}$ if $j' = j$,
+        #   and $0$ otherwise, so only $j' = j$ survives:
+        #
+        #   $$\frac{\partial L}{\partial W_{ij}} = \sum_{n} x_{ni} \delta_{nj}
+        #   = (x^\top \delta)_{ij}, \qquad (D \times N)(N \times M) = D \times M,$$
+        #
+        #   the shape of $W$. The sum over $n$ is the batch: every sample used the same $W$.
+        #
+        #   **Bias.** $\partial \mathrm{out}_{nj'} / \partial b_j = 1$ if $j' = j$, else $0$:
+        #
+        #   $$\frac{\partial L}{\partial b_j} = \sum_{n} \delta_{nj},$$
+        #
+        #   $\delta$ summed over its batch axis, shape $(M,)$, the shape of $b$. A sum, not a
+        #   mean: the loss already divided by $N$.
+        #
+        #   **Input.** $\partial \mathrm{out}_{n'j} / \partial x_{ni} = W_{ij}$ if $n' = n$,
+        #   else $0$ (sample $n$ only reaches row $n$ of the output):
+        #
+        #   $$\frac{\partial L}{\partial x_{ni}} = \sum_{j} \delta_{nj} W_{ij}
+        #   = (\delta W^\top)_{ni}, \qquad (N \times M)(M \times D) = N \times D,$$
+        #
+        #   the shape of $x$. Both gradients are *assigned* to `grads`, so that a second
+        #   backward replaces the first.
+        # MISTAKES:
+        #   - The sign flipped: `likely mistake: wrong sign: your gradient is minus the true
+        #     one`.
+        #   - A gradient divided by the batch size, or `grads["b"]` as a mean over the batch:
+        #     `likely mistake: divided by the batch size N = 3 once too often (layers sum over
+        #     the batch; only the loss divides by N)`.
+        #   - `grads["b"]` never set: `backward did not fill grads['b']`.
+        #   - The product the wrong way round (`dout` transposed times `x`): `likely mistake:
+        #     transposed: your gradient is the transpose of the true one`, or, when the shapes
+        #     differ, `wrong shape: expected (4, 3), got (3, 4)`.
+        #   - Adding to `grads` across calls: `likely mistake: the gradients of the calls are
+        #     added: backward must set grads, not accumulate into them`.
         self.grads["W"] = self.x.T @ dout
         self.grads["b"] = dout.sum(axis=0)
         return dout @ self.params["W"].T

@@ -64,28 +64,32 @@ ACTIVATIONS = [
         lambda impl: impl.activations.ReLU(),
         lambda v: max(v, 0.0),
         lambda v: 1.0 if v > 0 else 0.0,
-        "dx = dout where the forward input was > 0, else 0 (keep the mask from forward)",
+        "the gradient passes only where the forward input was x > 0: check the mask and that it "
+        "comes from the input of forward (nox -s hint -- activations)",
     ),
     Activation(
         f"LeakyReLU({LEAKY_SLOPE})",
         lambda impl: impl.activations.LeakyReLU(LEAKY_SLOPE),
         lambda v: v if v > 0 else LEAKY_SLOPE * v,
         lambda v: 1.0 if v > 0 else LEAKY_SLOPE,
-        "dx = dout where x > 0, else negative_slope * dout (not 0 as for ReLU)",
+        "the derivative is negative_slope below zero, not 0 as for ReLU "
+        "(nox -s hint -- activations)",
     ),
     Activation(
         "Sigmoid()",
         lambda impl: impl.activations.Sigmoid(),
         _sigmoid,
         lambda v: _sigmoid(v) * (1 - _sigmoid(v)),
-        "dx = dout * s * (1 - s) with s the forward output",
+        "dx is not dout times s'(x): derive s'(x) and write it with the output s(x) that "
+        "forward kept (nox -s hint -- activations)",
     ),
     Activation(
         "Tanh()",
         lambda impl: impl.activations.Tanh(),
         math.tanh,
         lambda v: 1 - math.tanh(v) ** 2,
-        "dx = dout * (1 - t**2) with t the forward output, not (1 - t)**2",
+        "dx is not dout times tanh'(x): derive it as a function of the output t that forward "
+        "kept, and check where the square goes (nox -s hint -- activations)",
     ),
 ]
 BY_NAME = pytest.mark.parametrize("activation", ACTIVATIONS, ids=lambda a: a.name.split("(")[0])
@@ -139,7 +143,7 @@ def test_leaky_relu_uses_its_slope(impl, slope, shape, seed):
         layer.forward(x),
         np.where(x > 0, x, slope * x),
         call=call,
-        hint="out = x where x > 0, else negative_slope * x (self.negative_slope, not 0.01)",
+        hint="the output below zero is not scaled by the layer's own slope, self.negative_slope",
     )
     check_layer(layer, x, seed=seed, call=call)
 
@@ -179,7 +183,7 @@ def test_known_values(impl):
         np.array([0.25]),
         call="Sigmoid().backward([1.0]) after forward([0.0])",
         what="dx",
-        hint="s'(0) = s(0) (1 - s(0)) = 0.25",
+        hint="the slope of the sigmoid at 0 is 0.25 (nox -s hint -- activations)",
     )
 
 
@@ -194,9 +198,10 @@ def test_saturating_activations_are_stable_for_huge_inputs(impl, name, dtype):
         lambda: (layer.forward(x), layer.backward(np.ones_like(x))),
         hint="exp of a large positive number overflows; "
         + (
-            "with z = exp(-|x|), s = 1 / (1 + z) for x >= 0 and z / (1 + z) for x < 0"
+            "find a form of s(x) that exponentiates only numbers <= 0 for each sign of x "
+            "(nox -s hint -- activations)"
             if name == "Sigmoid"
-            else "use np.tanh rather than a formula with np.exp"
+            else "numpy's own hyperbolic tangent is stable, a formula with exp is not"
         ),
     )
     low = 0.0 if name == "Sigmoid" else -1.0

@@ -250,10 +250,10 @@ def test_solutions_page_holds_statements_and_the_code_of_each_region(tmp_path):
     page = (root / "solutions" / "shapes.md").read_text()
     assert "## 1. An affine map (`affine`)" in page and "## 2. Halving (`halve`)" in page
     assert "Compute ``a * x + b``." in page
-    assert "#### Solution of `Affine.forward`" in page
+    assert "#### `Affine.forward`" in page
     assert "The output ``a * x + b``." in page
     assert "```python\nreturn self.a * x + self.b\n```" in page
-    assert "#### Solution of `Affine.Inner.method`" in page
+    assert "#### `Affine.Inner.method`" in page
     assert "```python\nreturn x / 2\n```" in page
     index = (root / "solutions" / "README.md").read_text()
     assert index.index("`affine`") < index.index("`halve`") < index.index("`square`")
@@ -335,3 +335,116 @@ def test_stubs_to_writes_pristine_stubs_only(tmp_path):
             '''
         )
     )
+
+
+HELPED = '''\
+def square(x: float) -> float:
+    """Return the square of ``x``."""
+    # BEGIN SOLUTION
+    # HINT 1: what is x times itself?
+    # HINT 2: the product of x with x,
+    #   written once.
+    # DERIVATION:
+    #   The square is $x^2$,
+    #
+    #   a product.
+    # MISTAKES:
+    #   - `x + x`: the grader says "twice".
+    # STATED: x * x
+    # a comment that stays with the code
+    return x * x
+    # END SOLUTION
+'''
+
+
+def helped_module(source: str = HELPED):
+    curriculum = (Exercise("square", "Squares", "squares", ("square",)),)
+    return read_exercise_module(source, "squares", curriculum, "reference/squares.py")
+
+
+def test_help_blocks_are_parsed_and_kept_out_of_the_code():
+    [region] = helped_module().regions
+    assert region.help.hints == (
+        (1, "what is x times itself?"),
+        (2, "the product of x with x, written once."),
+    )
+    assert region.help.derivation == "The square is $x^2$,\n\na product."
+    assert region.help.mistakes == '- `x + x`: the grader says "twice".'
+    assert region.help.stated == ("x * x",)
+    assert region.shown_code == "# a comment that stays with the code\nreturn x * x\n"
+
+
+def test_help_blocks_never_reach_the_exercise_file():
+    stub = stub_source(helped_module())
+    for text in ("HINT", "DERIVATION", "MISTAKES", "STATED", "x^2", "times itself"):
+        assert text not in stub
+
+
+def test_solutions_page_derives_then_shows_the_code_then_the_mistakes_then_the_hints(tmp_path):
+    root = make_tree(tmp_path, squares=HELPED)
+    write(root, plan(root, CURRICULUM))
+    page = (root / "solutions" / "squares.md").read_text()
+    order = [
+        "<summary>The statement of <code>square</code></summary>",
+        "**Derivation.**\n\nThe square is $x^2$,\n\na product.",
+        "**Code.**\n\n```python\n# a comment that stays with the code\nreturn x * x\n```",
+        '**Usual mistakes.**\n\n- `x + x`: the grader says "twice".',
+        "### Hints (`nox -s hint -- square`)",
+        "**Level 1.**\n\n- `square`: what is x times itself?",
+        "**Level 2.**\n\n- `square`: the product of x with x, written once.",
+    ]
+    positions = [page.index(text) for text in order]
+    assert positions == sorted(positions)
+    assert "# HINT" not in page and "# STATED" not in page
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("# HINT 5: too far", "reference/squares.py:4: malformed hint '# HINT 5: too far'"),
+        ("# HINT: no level", "reference/squares.py:4: malformed hint"),
+        ("# HINT 1: again", "reference/squares.py:5: a second HINT 1 in this region"),
+        ("# DERIVATION:\n    #   again", "reference/squares.py:9: a second DERIVATION block"),
+        ("# STATED: x *", "reference/squares.py:4: '# STATED:' must be followed by a Python"),
+        ("# MISTAKES without colon", "reference/squares.py:4: write '# MISTAKES:'"),
+    ],
+)
+def test_refuses_malformed_help_blocks(line, message):
+    source = HELPED.replace("    # HINT 1:", f"    {line}\n    # HINT 1:", 1)
+    with pytest.raises(GenerationError) as caught:
+        helped_module(source)
+    assert [problem for problem in caught.value.problems if message in problem] == (
+        caught.value.problems
+    ), "one problem, the one named"
+
+
+def test_refuses_given_code_after_a_region_in_the_same_body():
+    source = SQUARES.replace("    # END SOLUTION\n", "    # END SOLUTION\n    print(x)\n")
+    source = source.replace("    return x * x\n", "    y = x * x\n")
+    message = refusal(source, "squares")
+    assert "reference/squares.py:6: given code after the # END SOLUTION of line 5 in square" in (
+        message
+    )
+    assert "move it before the # BEGIN SOLUTION of line 3, or into the region" in message
+
+
+def test_code_after_the_block_that_holds_a_region_is_given():
+    source = (
+        "def square(x: float) -> float:\n"
+        "    try:\n"
+        "        # BEGIN SOLUTION\n"
+        "        y = x * x\n"
+        "        # END SOLUTION\n"
+        "    except ValueError:\n"
+        "        y = 0.0\n"
+        "    return y\n"
+    )
+    assert "raise NotImplementedError" in stubbed(source, "squares")
+
+
+def test_refuses_a_hint_outside_any_region():
+    source = SQUARES.replace(
+        "    # BEGIN SOLUTION\n", "    # HINT 1: a nudge\n    # BEGIN SOLUTION\n"
+    )
+    message = refusal(source, "squares")
+    assert "reference/squares.py:3: '# HINT 1' outside a solution region" in message

@@ -49,7 +49,9 @@ def test_forward_matches_a_loop(impl, n, n_in, n_out, seed):
         out,
         loop_oracle(x, layer.params["W"], layer.params["b"]),
         call=f"Linear({n_in}, {n_out}).forward(x) with x of shape {x.shape}",
-        hint=matching_mistake(out, [(x @ layer.params["W"], "the bias is missing: x @ W + b")]),
+        hint=matching_mistake(
+            out, [(x @ layer.params["W"], "the bias is missing: out[n, j] needs + b[j]")]
+        ),
     )
 
 
@@ -182,7 +184,7 @@ def test_backward_uses_the_last_forward(impl):
     layer.forward(x2)
     layer.backward(dout)
     grad_W = layer.grads.get("W")
-    stale = "backward used the x of the first forward: keep the input on every call (self.x = x)"
+    stale = "backward used the x of the first forward: keep the input of every forward call"
     assert_close(
         grad_W,
         x2.T @ dout,
@@ -202,7 +204,10 @@ def test_backward_sets_the_gradients_of_its_own_call(impl):
     layer.forward(x2)
     dx = layer.backward(g2)
     call = "Linear(3, 2): forward(x1), backward(g1), forward(x2), backward(g2)"
-    added = "each backward sets grads to the gradients of its own call; it does not add them up"
+    added = (
+        "the gradients of the calls are added: backward must set grads, not accumulate into "
+        "them (nox -s hint -- linear)"
+    )
     grad_W = layer.grads.get("W")
     assert_close(
         grad_W,

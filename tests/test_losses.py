@@ -55,7 +55,8 @@ def no_warnings(call: str, function: Callable[[], object]) -> object:
         call,
         function,
         hint="exp of a large number overflows and log(0) is -inf: subtract the maximum of each "
-        "row before np.exp, and take the log-sum-exp rather than np.log(softmax(x))",
+        "row before exponentiating, and never take the log of a probability "
+        "(nox -s hint -- softmax_cross_entropy)",
     )
 
 
@@ -83,7 +84,8 @@ def test_softmax_matches_the_oracle(impl, n, classes, seed):
                 (np.exp(x) / np.exp(x).sum(), "normalized over the whole array, not per row"),
             ],
         )
-        or "p = exp(x - max) / sum(exp(x - max)), max and sum per row with keepdims=True",
+        or "each row is a distribution: its maximum and its sum are taken along the row, kept "
+        "as a column so that they broadcast back (nox -s hint -- softmax_cross_entropy)",
     )
     assert_close(
         np.sum(p, axis=-1),
@@ -98,7 +100,10 @@ def test_softmax_and_log_softmax_along_any_axis(impl, shape, data):
     axis = data.draw(st.integers(-len(shape), len(shape) - 1), label="axis")
     x = np.random.default_rng(data.draw(SEEDS, label="seed")).normal(0, 2, size=shape)
     expected = along(softmax_oracle, x, axis=axis)
-    hint = "use axis=axis in max and sum, with keepdims=True so they broadcast back"
+    hint = (
+        "the distribution runs along the axis given: every reduction along axis, kept as an "
+        "axis of length 1 so that it broadcasts back"
+    )
     assert_close(
         impl.losses.softmax(x, axis=axis),
         expected,
@@ -142,8 +147,8 @@ def test_log_softmax_of_huge_logits(impl):
         log_p,
         expected,
         call=call,
-        hint="np.log(softmax(x)) gives log(0) = -inf where exp underflows: compute "
-        "x - max - log(sum(exp(x - max)))",
+        hint="the log of a softmax computed as a softmax gives log(0) = -inf where exp "
+        "underflows: derive log p without a division (nox -s hint -- softmax_cross_entropy)",
     )
 
 
@@ -201,8 +206,8 @@ def test_cross_entropy_matches_the_oracle(impl, n, classes, seed):
                 ),
                 (
                     np.array(-log_p[:, labels].mean()),
-                    "log_p[:, labels] takes an (N, N) block, every label for every row: "
-                    "log_p[np.arange(N), labels] takes one entry per row",
+                    "every label was taken for every row (an (N, N) block): the loss takes "
+                    "one entry per row, log p[n, y_n]",
                 ),
             ],
         ),
@@ -273,7 +278,7 @@ def test_cross_entropy_gradient_values(impl, n, classes):
             grad,
             [
                 (p - onehot, "not divided by the batch size N: the loss is a mean"),
-                (onehot - p, "wrong sign: the gradient is p - onehot"),
+                (onehot - p, "wrong sign: your gradient is minus the true one"),
                 (
                     (along(softmax_oracle, logits, axis=0) - onehot) / n,
                     "softmax over axis 0 (the batch) instead of the classes",
@@ -297,7 +302,8 @@ def test_cross_entropy_keeps_float32_and_accepts_uint8_labels(impl):
     assert isinstance(value, float), f"{call}: forward returned {type(value).__name__}, not float"
     assert isinstance(grad, np.ndarray) and grad.dtype == np.float32, (
         f"{call}: backward returned {getattr(grad, 'dtype', type(grad))}, expected float32: "
-        "the gradient has the dtype of the logits (np.eye(C) is float64: pass dtype=)"
+        "the gradient has the dtype of the logits (a one-hot matrix built without a dtype is "
+        "float64)"
     )
     expected = cross_entropy_oracle(logits.astype(np.float64), labels)
     assert_close(value, expected, call=call, what="loss", rtol=1e-5)
@@ -389,7 +395,8 @@ def test_mean_squared_error_keeps_the_prediction_dtype(impl):
     call = "MeanSquaredError() on a float32 prediction (2, 2) and a float64 target"
     assert isinstance(grad, np.ndarray) and grad.dtype == np.float32, (
         f"{call}: backward returned {getattr(grad, 'dtype', type(grad))}, expected float32 "
-        "(the dtype of the prediction): prediction - target is float64 here, cast it"
+        "(the dtype of the prediction): the difference with a float64 target is float64, "
+        "cast the result"
     )
     diff = prediction.astype(np.float64) - target
     assert_close(value, np.mean(diff**2), call=call, what="loss", rtol=1e-6)

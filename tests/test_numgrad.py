@@ -58,9 +58,9 @@ def check_gradient(
             f"expected shape {x.shape} and dtype float64\n"
             "likely mistake: "
             + (
-                "the gradient has one entry per entry of x: np.zeros(x.shape)"
+                "the gradient has one entry per entry of x: the shape of x"
                 if grad.shape != x.shape
-                else "the gradient is float64 whatever x holds: np.zeros(x.shape, dtype=np.float64)"
+                else "the gradient is a float64 array whatever dtype x has"
             )
         )
     assert_close(
@@ -80,8 +80,8 @@ def _diagnose(grad: np.ndarray, expected: np.ndarray, one_sided_error: np.ndarra
     """The usual mistake that turns the central difference ``expected`` into ``grad``."""
     if not np.any(grad) and np.any(expected):
         return (
-            "the gradient is all zeros: f never saw x change. Perturb x itself, in place "
-            "(x[i] = old + h) and call f(x): a copy of x (x.copy(), or x.ravel() and "
+            "the gradient is all zeros: f never saw x change. Perturb x itself, in place, "
+            "and call f(x): a copy of x (x.copy(), or x.ravel() and "
             "x.reshape(-1) when x is not contiguous) changes nothing f reads"
         )
 
@@ -97,11 +97,11 @@ def _diagnose(grad: np.ndarray, expected: np.ndarray, one_sided_error: np.ndarra
             "a backward difference (f(x) - f(x - h)) / h, whose error is O(h): use the central one"
         )
     if np.any(expected) and near(2 * expected):
-        return "twice the gradient: divide by 2*h, the distance between x + h and x - h"
+        return "twice the gradient: x + h and x - h are 2h apart"
     if np.any(expected) and near(expected / 2):
         return "half the gradient: divide by 2*h, not 4*h"
     if np.any(expected) and near(-expected):
-        return "the sign is flipped: (f(x + h) - f(x - h)) / (2*h), the value at x + h first"
+        return "the sign is flipped: the value at x + h comes first in the difference"
     return None
 
 
@@ -115,9 +115,10 @@ def _fallback(grad: np.ndarray, expected: np.ndarray, x: np.ndarray) -> str | No
         )
     if x.ndim >= 2:
         return (
-            f"x has {x.ndim} dimensions: perturb one element at a time, "
-            "for i in np.ndindex(x.shape); with range(len(x)) x[i] is a whole row, and "
-            "old = x[i] is then a view that changes with x, not a saved value"
+            f"x has {x.ndim} dimensions: perturb one element at a time, over every index "
+            "tuple of x.shape; with range(len(x)) x[i] is a whole row, and a row saved as "
+            "x[i] is a view that changes with x, not a saved value (nox -s hint -- "
+            "numerical_gradient)"
         )
     return None
 
@@ -161,7 +162,7 @@ def test_quadratic_form_with_a_non_symmetric_matrix(impl, n, seed):
         curvature=2 * np.diag(A),
         call=f"numerical_gradient(f, x) with f(x) = x @ A @ x, A {(n, n)} not symmetric",
         hint="d(x^T A x)/dx = (A + A^T) x: perturb one entry of x at a time, by +h and by -h, "
-        "and put it back (x[i] = old) before the next: f depends on every entry at once",
+        "and put its saved value back before the next: f depends on every entry at once",
     )
 
 
@@ -178,8 +179,8 @@ def test_function_of_an_n_dimensional_array(impl, shape, seed):
         curvature=np.ones(shape),
         call=f"numerical_gradient(f, X) with f(X) = sum(C * X) + sum(X**2) / 2, X of shape {shape}",
         hint=(
-            "every element of an n-d array is perturbed on its own: "
-            "for i in np.ndindex(x.shape), not range(len(x)) (which takes whole rows)"
+            "every element of an n-d array is perturbed on its own: every index tuple of "
+            "x.shape, not range(len(x)) (which takes whole rows)"
         ),
     )
 
@@ -228,7 +229,7 @@ def test_x_is_restored_bit_for_bit(impl):
         assert_unchanged(before, x, call="numerical_gradient(f, x)", what="x")
     except AssertionError as error:
         raise AssertionError(
-            f"{error}\nput the saved value back (x[i] = old) rather than undoing the step "
+            f"{error}\nput the saved value back rather than undoing the step "
             "with arithmetic: (v + h) - h is not always v in floating point"
         ) from None
 
@@ -279,3 +280,21 @@ def test_non_contiguous_x(impl, shape, kind, seed):
         call=f"numerical_gradient(f, x) with f(x) = sum(x**3), x a {kind} view of shape {shape}",
     )
     assert_unchanged(before, x, call="numerical_gradient(f, x) on a non-contiguous x", what="x")
+
+
+def test_bad_arguments_are_refused_by_the_given_checks(impl):
+    x = np.array([0.5, -1.0])
+    check_gradient(  # the part to write first: the given checks alone pass nothing
+        impl,
+        lambda a: np.sum(a**2),
+        x,
+        expected=2 * x,
+        curvature=np.full(2, 2.0),
+        call="numerical_gradient(f, x) with f(x) = sum(x**2), x = [0.5, -1.0]",
+    )
+    for bad in (np.array([1, 2]), np.array([1.0], dtype=np.float32), [1.0, 2.0]):
+        with pytest.raises(ValueError, match="x must be a float64 numpy array"):
+            impl.numgrad.numerical_gradient(lambda a: 0.0, bad)
+    for step in (0.0, -1e-5):
+        with pytest.raises(ValueError, match="h must be a step > 0"):
+            impl.numgrad.numerical_gradient(lambda a: 0.0, x, h=step)
