@@ -594,7 +594,7 @@ def grade(
         return run_tests(pytest_command(report, ids=ids, options=options), report, REPOSITORY), {}
     first, capstones = plan(ids)
     what = ", ".join(ids) if ids else "every exercise"
-    print(f"Grading {what} in {impl_root} ...", flush=True)
+    print(f"Grading {what} in {_relative_to(impl_root, REPOSITORY)}/ ...", flush=True)
     records = []
     if first:
         command = pytest_command(report, ids=first, options=options)
