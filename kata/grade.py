@@ -42,6 +42,7 @@ curriculum must have tests.
 from __future__ import annotations
 
 import argparse
+import ast
 import contextlib
 import json
 import os
@@ -67,6 +68,7 @@ NO_TESTS, BLOCKED, ERROR = "no tests", "blocked", "error"
 FINISHED = (DONE, CACHED)
 PYTEST_NORMAL_EXITS = (0, 1, 5)  # all passed, some failed, none collected
 WATCHDOG_SLACK = 10.0  # seconds past a test's hard limit before the grader ends the child
+EXIT_GRACE = 10.0  # seconds the child may take to exit once pytest's session has finished
 STREAK_FOR_HINT = 3  # grades in a row a check fails before the hint command is shown
 RESULTS_SCHEMA = 1
 
@@ -378,6 +380,7 @@ class _Child:
     running: dict[str, Any] | None = None  # the test started and not finished
     returncode: int = 0
     killed_by_watchdog: bool = False
+    finished_at: float | None = None  # when the child reported the end of its session
 
 
 def run_tests(
@@ -430,6 +433,7 @@ def _run_child(
     """Run pytest in its own process group, following its report as it streams."""
     child = _Child()
     started_at = 0.0
+    exitstatus = 1
     process = subprocess.Popen(command, cwd=cwd, env=environment, start_new_session=True)
     with report.open(encoding="utf-8") as stream:
         try:
@@ -446,7 +450,15 @@ def _run_child(
                     elif event.get("event") == "result":
                         child.results.append(event)
                         child.running = None
+                    elif event.get("event") == "finished":
+                        child.finished_at = time.monotonic()
+                        exitstatus = int(event.get("exitstatus", 1))
                 if finished:
+                    return child
+                if child.finished_at and time.monotonic() - child.finished_at > EXIT_GRACE:
+                    _end_group(process)  # pytest is done, something of the learner's lingers
+                    process.wait()
+                    child.returncode = exitstatus
                     return child
                 if child.running is not None:
                     deadline = hard_limit(float(child.running["limit"])) + WATCHDOG_SLACK
@@ -525,8 +537,34 @@ def _where(stuck: str, impl_root: Path) -> str:
         with contextlib.suppress(ValueError, OSError):
             if path.resolve().is_relative_to(impl_root.resolve()):
                 shown = _relative_to(path, REPOSITORY)
-                return f"{match['name']} ({shown}, line {match['line']})"
+                line = int(match["line"])
+                name = _qualified_name(path, line) or match["name"]
+                return f"{name} ({shown}, line {line})"
     return ""
+
+
+def _qualified_name(path: Path, line: int) -> str:
+    """The qualified name (``Linear.forward``) of the innermost function of ``path`` around
+    ``line``; faulthandler gives only the function's own name. Empty when unknown."""
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, ValueError):
+        return ""
+    best = ""
+
+    def visit(node: ast.AST, prefix: str) -> None:
+        nonlocal best
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                name = f"{prefix}{child.name}"
+                end = child.end_lineno or child.lineno
+                if child.lineno <= line <= end:
+                    if not isinstance(child, ast.ClassDef):
+                        best = name
+                    visit(child, name + ".")
+
+    visit(tree, "")
+    return best
 
 
 def _relative_to(path: Path, root: Path) -> str:
@@ -594,7 +632,9 @@ def grade(
         return run_tests(pytest_command(report, ids=ids, options=options), report, REPOSITORY), {}
     first, capstones = plan(ids)
     what = ", ".join(ids) if ids else "every exercise"
-    print(f"Grading {what} in {_relative_to(impl_root, REPOSITORY)}/ ...", flush=True)
+    extra = [i for i in first if ids and i not in ids]
+    before = f" (first the exercises it requires: {', '.join(extra)})" if extra else ""
+    print(f"Grading {what} in {_relative_to(impl_root, REPOSITORY)}/{before} ...", flush=True)
     records = []
     if first:
         command = pytest_command(report, ids=first, options=options)
@@ -777,7 +817,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="check the suite: every exercise test must fail against the stubs in --impl-dir",
     )
-    arguments = parser.parse_args(argv)
+    given = sys.argv[1:] if argv is None else list(argv)
+    # `python -m kata.grade -- --retrain`, as nox passes it, means `--retrain`
+    arguments = parser.parse_args([argument for argument in given if argument != "--"])
     if arguments.expect_stubs_fail and arguments.impl_dir is None:
         parser.error("--expect-stubs-fail needs --impl-dir DIR (the stubs from --stubs-to DIR)")
     if not arguments.time_limit_scale > 0:

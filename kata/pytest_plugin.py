@@ -36,9 +36,10 @@ The report (``--kata-report PATH``, written by ``python -m kata.grade``): one JS
 event, flushed at once, so that a process that dies mid-test (``os._exit``, a segfault) leaves
 the name of the test that killed it:
 
-    {"event": "started", "nodeid": ..., "exercise": "linear", "limit": 60.0}
+    {"event": "started", "nodeid": ..., "exercise": "linear", "limit": 60.0, "scale": 1.0}
     {"event": "result", "nodeid": ..., "exercise": "linear", "outcome": "failed",
      "message": "...", "not_implemented": false, "cached": false}
+    {"event": "finished", "exitstatus": 1}
 
 ``outcome`` is ``passed``, ``failed``, ``timeout`` or ``skipped`` (an error in setup or
 teardown counts as ``failed``). ``--kata-skip PATH`` (JSON ``{"done": [nodeid, ...],
@@ -259,6 +260,14 @@ def _reporting_exit(real_exit: Any, stuck: IO[str]) -> Any:
         real_exit(status)
 
     return _exit
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """The last event: the grader ends a process that does not exit after it (a thread of
+    the code under test that never ends keeps Python from exiting)."""
+    if RUN in session.config.stash:
+        session.config.stash[RUN].write({"event": "finished", "exitstatus": int(exitstatus)})
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -500,7 +500,7 @@ def test_code_that_swallows_the_interruption_is_ended_with_its_process(tmp_path)
     result = run_grader("linear", "--impl-dir", str(root), "--time-limit-scale", str(SCALE))
     out = " ".join(result.stdout.split())
     assert "TIMEOUT tests/test_linear.py::" in out, out
-    assert "stopped in forward (" in out, "faulthandler names the function, not its class"
+    assert "stopped in Linear.forward (" in out, out
     assert "The process was ended 8 s in" in out, out
 
 
@@ -538,3 +538,61 @@ def test_ctrl_c_ends_the_grade_cleanly_and_says_where_it_was(tmp_path):
     assert "Traceback" not in out + err
     time.sleep(0.5)
     assert _processes_mentioning(str(root)) == [], "the pytest child outlived the grader"
+
+
+def test_limits_marks_import_exits_and_lingering_threads_in_a_tiny_run(tmp_path, monkeypatch):
+    package = tmp_path / "impl" / "exercises"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "slow.py").write_text("def spin():\n    while True:\n        pass\n")
+    (package / "bad.py").write_text("import sys\nsys.exit(2)\n")
+    (package / "lingering.py").write_text(
+        "import threading, time\nthreading.Thread(target=time.sleep, args=(3600,)).start()\n"
+    )
+    (tmp_path / "test_fake.py").write_text(
+        textwrap.dedent(
+            """\
+            import pytest
+
+            pytestmark = pytest.mark.exercise("linear")
+
+            @pytest.mark.time_limit(1)
+            def test_spins(impl):
+                impl.slow.spin()
+
+            def test_after_the_timeout(impl):
+                pass
+
+            @pytest.mark.exercise("init")
+            def test_exits_at_import(impl):
+                impl.bad
+
+            @pytest.mark.exercise("init")
+            def test_starts_a_thread_that_never_ends(impl):
+                impl.lingering
+            """
+        )
+    )
+    monkeypatch.setattr("kata.grade.EXIT_GRACE", 1.0)
+    report = tmp_path / "results.jsonl"
+    command = [sys.executable, "-m", "pytest", "test_fake.py", "-p", "kata.pytest_plugin"]
+    command += ["--impl", "exercises", "--impl-dir", str(tmp_path / "impl")]
+    command += ["--kata-report", str(report), "-q", "-p", "no:cacheprovider"]
+    records = {
+        record.nodeid.split("::")[1]: record
+        for record in run_tests(command, report, tmp_path, impl_root=package)
+    }
+    spins = records["test_spins"]
+    assert spins.outcome == "timeout", spins
+    assert "did not finish within 1 s" in spins.message
+    assert "stopped in spin (impl/exercises/slow.py, line " in spins.message, spins.message
+    after = records["test_after_the_timeout"]
+    assert (after.outcome, after.message) == (
+        "skipped",
+        "not run: test_fake.py::test_spins hit its time limit",
+    )
+    exits = records["test_exits_at_import"]
+    assert exits.outcome == "failed" and "cannot import exercises.bad: SystemExit: 2" in (
+        exits.message
+    )
+    assert records["test_starts_a_thread_that_never_ends"].outcome == "passed"
