@@ -64,7 +64,7 @@ import signal
 import sys
 import threading
 import traceback
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from types import FrameType, ModuleType, TracebackType
 from typing import IO, Any
@@ -469,7 +469,9 @@ def _in_main_thread() -> bool:
 
 
 @pytest.hookimpl(hookwrapper=True, tryfirst=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, Any, None]:
     read_hypothesis(item=item)
     report = (yield).get_result()
     record = item.stash[RECORD]
@@ -494,15 +496,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 def where_stopped(trace: TracebackType | None, impl_root: Path) -> str:
     """The innermost frame of ``trace`` in the implementation's files, as ``Linear.forward
     (exercises/linear.py, line 47)``; else the innermost frame outside this plugin."""
-    frames = [frame for frame, _ in traceback.walk_tb(trace)]
-    lines = [line for _, line in traceback.walk_tb(trace)]
-    located = list(zip(frames, lines, strict=True))
+    located = list(traceback.walk_tb(trace))
     own = [(f, n) for f, n in located if _is_under(f.f_code.co_filename, impl_root)]
     outside = [(f, n) for f, n in located if f.f_code.co_filename != __file__]
-    chosen = (own or outside or located or [(None, 0)])[-1]
-    frame, line = chosen
-    if frame is None:
+    chosen = own or outside or located
+    if not chosen:
         return "an unknown place"
+    frame, line = chosen[-1]
     code = frame.f_code
     name = getattr(code, "co_qualname", code.co_name)
     return f"{name} ({relative(code.co_filename)}, line {line})"
