@@ -381,6 +381,21 @@ class _Child:
     returncode: int = 0
     killed_by_watchdog: bool = False
     finished_at: float | None = None  # when the child reported the end of its session
+    exitstatus: int = 1  # pytest's, as reported at the end of its session
+    started_at: float = 0.0  # when the running test was seen starting
+
+    def follow(self, stream: Any) -> None:
+        """Read the events appended to the report since the last call."""
+        for line in _complete_lines(stream):
+            event = json.loads(line)
+            if event.get("event") == "started":
+                self.running, self.started_at = event, time.monotonic()
+            elif event.get("event") == "result":
+                self.results.append(event)
+                self.running = None
+            elif event.get("event") == "finished":
+                self.finished_at = time.monotonic()
+                self.exitstatus = int(event.get("exitstatus", 1))
 
 
 def run_tests(
@@ -432,8 +447,6 @@ def _run_child(
 ) -> _Child:
     """Run pytest in its own process group, following its report as it streams."""
     child = _Child()
-    started_at = 0.0
-    exitstatus = 1
     process = subprocess.Popen(command, cwd=cwd, env=environment, start_new_session=True)
     with report.open(encoding="utf-8") as stream:
         try:
@@ -443,31 +456,24 @@ def _run_child(
                     finished = True
                 except subprocess.TimeoutExpired:
                     finished = False
-                for line in _complete_lines(stream):
-                    event = json.loads(line)
-                    if event.get("event") == "started":
-                        child.running, started_at = event, time.monotonic()
-                    elif event.get("event") == "result":
-                        child.results.append(event)
-                        child.running = None
-                    elif event.get("event") == "finished":
-                        child.finished_at = time.monotonic()
-                        exitstatus = int(event.get("exitstatus", 1))
+                child.follow(stream)
                 if finished:
                     return child
                 if child.finished_at and time.monotonic() - child.finished_at > EXIT_GRACE:
                     _end_group(process)  # pytest is done, something of the learner's lingers
                     process.wait()
-                    child.returncode = exitstatus
+                    child.returncode = child.exitstatus
                     return child
                 if child.running is not None:
                     deadline = hard_limit(float(child.running["limit"])) + WATCHDOG_SLACK
-                    if time.monotonic() - started_at > deadline:
+                    if time.monotonic() - child.started_at > deadline:
                         _end_group(process)
                         child.returncode = process.wait()
                         child.killed_by_watchdog = True
                         return child
         except KeyboardInterrupt:
+            with contextlib.suppress(ValueError, OSError):
+                child.follow(stream)  # what it streamed since the last look says where it was
             _end_group(process)
             raise GradeInterruptedError(child.running) from None
 
