@@ -20,18 +20,39 @@ class Exercise:
         title: a few words for the progress table.
         module: the module under ``reference/`` (and ``exercises/``), without ``.py``.
         implement: the functions and classes the learner writes, as named in the module.
+        points: what the exercise scores when done (no partial credit), in the results file.
+        capstone: True for an exercise that trains a network on MNIST: its tests get the long
+            time limit, its result is cached, and it is graded only after its prerequisites.
+        requires: the earlier exercises whose code the capstone's model uses; the grader
+            trains it only when all of them are done.
     """
 
     id: str
     title: str
     module: str
     implement: tuple[str, ...]
+    points: float = 10.0
+    capstone: bool = False
+    requires: tuple[str, ...] = ()
 
     @property
     def path(self) -> str:
         """The learner's file, relative to the repository root."""
         return f"exercises/{self.module}.py"
 
+
+# What the capstones' models are made of: every earlier exercise whose code they run.
+# (numerical_gradient is a tool of the tests, not a part of any model; NaiveConv2d is the base
+# class of Conv2d.)
+MLP_PARTS = (
+    "activations",
+    "linear",
+    "softmax_cross_entropy",
+    "init",
+    "optim",
+    "network",
+    "training",
+)
 
 CURRICULUM: tuple[Exercise, ...] = (
     Exercise(
@@ -77,6 +98,9 @@ CURRICULUM: tuple[Exercise, ...] = (
         "Capstone: an MLP on MNIST",
         "models",
         ("two_layer_net", "mlp"),
+        points=20.0,
+        capstone=True,
+        requires=MLP_PARTS,
     ),
     Exercise(
         "conv_naive",
@@ -91,7 +115,15 @@ CURRICULUM: tuple[Exercise, ...] = (
         "pool",
         ("MaxPool2d", "AvgPool2d", "Flatten"),
     ),
-    Exercise("lenet5", "Capstone: LeNet-5 on MNIST", "models", ("lenet5",)),
+    Exercise(
+        "lenet5",
+        "Capstone: LeNet-5 on MNIST",
+        "models",
+        ("lenet5",),
+        points=20.0,
+        capstone=True,
+        requires=(*MLP_PARTS, "conv_naive", "conv", "pool"),
+    ),
 )
 
 EXERCISE_IDS: tuple[str, ...] = tuple(exercise.id for exercise in CURRICULUM)
@@ -107,6 +139,26 @@ def exercise(exercise_id: str) -> Exercise:
     )
 
 
+def prerequisite_modules(item: Exercise) -> tuple[str, ...]:
+    """The modules an exercise's tests run: its own and those of its prerequisites, each once."""
+    return exercise_modules([item, *(exercise(required) for required in item.requires)])
+
+
 def exercise_modules(curriculum: Sequence[Exercise] = CURRICULUM) -> tuple[str, ...]:
     """The exercise modules in curriculum order, each once."""
     return tuple(dict.fromkeys(exercise.module for exercise in curriculum))
+
+
+def _check_curriculum(curriculum: Sequence[Exercise]) -> None:
+    """Every prerequisite names an earlier exercise (the manifest is read at import)."""
+    seen: set[str] = set()
+    for item in curriculum:
+        unknown = [required for required in item.requires if required not in seen]
+        if unknown:
+            raise ValueError(
+                f"exercise {item.id!r} requires {unknown}, which are not earlier exercises"
+            )
+        seen.add(item.id)
+
+
+_check_curriculum(CURRICULUM)

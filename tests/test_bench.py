@@ -8,16 +8,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
 from benchmarks.bench import ratios, step_flops, torch_model
+from kata.paths import REPOSITORY
 from reference.models import NETWORKS
-
-REPOSITORY = Path(__file__).resolve().parent.parent
 
 
 def _recording_nn() -> SimpleNamespace:

@@ -1,30 +1,60 @@
-"""The grader (kata/grade.py) and its pytest plugin (kata/report.py), on fake records."""
+"""The grader (kata/grade.py), its pytest plugin (kata/pytest_plugin.py) and its messages
+(kata/report.py): on fake records, then on planted infinite loops and crashes, graded for real
+with time limits scaled down so that each costs seconds."""
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
+import signal
+import subprocess
 import sys
 import textwrap
+import time
+import xml.etree.ElementTree as ElementTree
+from pathlib import Path
+from types import SimpleNamespace
 
-from kata.curriculum import Exercise
+import pytest
+
+from kata.curriculum import CURRICULUM as KATA_CURRICULUM
+from kata.curriculum import Exercise, exercise, exercise_modules
 from kata.grade import (
+    BLOCKED,
+    CACHED,
     DONE,
     IN_PROGRESS,
     NO_TESTS,
     NOT_STARTED,
+    STREAK_FOR_HINT,
+    Options,
     Record,
+    after_focused,
+    blocked,
     describe_next,
     describe_problems,
+    hint_pointer,
+    junit,
     next_exercise,
+    plan,
     progress,
     pytest_command,
     render_table,
+    results,
     run_tests,
     status_of,
     stub_defects,
     summary,
     trim,
+    update_state,
 )
+from kata.paths import REPOSITORY
+from kata.pytest_plugin import CACHED as CACHED_KEY
+from kata.pytest_plugin import TIME_LIMITS, CapstoneCache, Implementation
 from kata.report import is_not_implemented, short_message
+
+SCALE = 0.05  # a component test's 60 s limit becomes 3 s
 
 CURRICULUM = (
     Exercise("relu", "ReLU", "activations", ("ReLU",)),
@@ -103,7 +133,7 @@ def test_next_exercise_names_its_file_functions_and_first_failing_check():
         'Run it alone: python -m pytest "tests/test_conv.py::test_c" --impl exercises',
     ]
     assert "All 3 exercises done" in describe_next(None, 3)
-    elsewhere = describe_next(next_exercise(rows), len(rows), impl_dir="/tmp/mine")
+    elsewhere = describe_next(next_exercise(rows), len(rows), "/tmp/mine")
     assert elsewhere.splitlines()[-1].endswith("--impl exercises --impl-dir /tmp/mine"), (
         "the command to re-run one check must judge the same code the grader judged"
     )
@@ -130,6 +160,7 @@ def test_selected_exercises_show_every_failing_check_briefly():
         "      message",
         "  FAILED tests/test_conv.py::test_2 (and 1 more with the same message)",
         "      NotImplementedError: conv: implement it",
+        'Run it alone: python -m pytest "tests/test_conv.py::test_1" --impl exercises',
     ]
     assert "Next:" not in summary([row], all_exercises=False)
 
@@ -141,6 +172,16 @@ def test_trim_keeps_a_few_lines_and_says_what_was_cut():
     assert trimmed[0] == "line 0" and trimmed[13] == "line 13"
     assert trimmed[-1] == "... (26 more lines)"
     assert trim("short\n") == "short"
+    shown = trim(message, max_lines=15, more="python -m kata.grade conv --full")
+    assert shown.splitlines()[-1] == "... (26 more lines: python -m kata.grade conv --full)"
+
+
+def test_a_cut_message_says_how_to_see_it_whole():
+    records = [wrong("conv", "test_1", "\n".join(f"line {n}" for n in range(30)))]
+    (row,) = progress(CURRICULUM[2:], records)
+    assert "more lines: python -m kata.grade conv --full)" in describe_problems(row)
+    assert "line 29" in describe_problems(row, full=True)
+    assert "more lines: python -m kata.grade conv --full)" in describe_next(row, 3)
 
 
 def test_trim_wraps_long_lines_instead_of_cutting_them():
@@ -162,11 +203,13 @@ def test_stub_defects_are_tests_passing_on_stubs_and_exercises_without_tests():
 
 def test_pytest_command_grades_exercises_without_tracebacks(tmp_path):
     report = tmp_path / "r.jsonl"
-    command = pytest_command(report, ids=["linear"], impl_dir="/stubs")
+    options = Options(impl_dir="/stubs", time_limit_scale=0.5, retrain=True)
+    command = pytest_command(report, ids=["linear"], options=options)
     assert command[1:6] == ["-m", "pytest", "tests", "--impl", "exercises"]
-    assert command[6:8] == ["-p", "kata.report"] and "--tb=no" in command
+    assert command[6:8] == ["-p", "kata.pytest_plugin"] and "--tb=no" in command
     assert command[-4:] == ["--impl-dir", "/stubs", "--exercise", "linear"]
-    assert "--tb=short" in pytest_command(report, verbose=True)
+    assert "--retrain" in command and "0.5" in command
+    assert "--tb=short" in pytest_command(report, options=Options(verbose=True))
 
 
 def test_short_messages_drop_pytest_assertion_introspection():
@@ -239,9 +282,8 @@ def test_the_plugin_records_each_test_in_a_tiny_run(tmp_path):
         )
     )
     report = tmp_path / "results.jsonl"
-    command = [sys.executable, "-m", "pytest", "test_fake.py", "-p", "kata.report"]
+    command = [sys.executable, "-m", "pytest", "test_fake.py", "-p", "kata.pytest_plugin"]
     command += ["--kata-report", str(report), "-q", "-p", "no:cacheprovider"]
-    command += ["-o", "markers=exercise", "-W", "ignore::pytest.PytestUnknownMarkWarning"]
     records = {
         record.nodeid.split("::")[1]: record for record in run_tests(command, report, tmp_path)
     }
@@ -256,3 +298,301 @@ def test_the_plugin_records_each_test_in_a_tiny_run(tmp_path):
     assert records["test_wrong"].message.startswith("dx is off by the batch size")
     assert records["test_skip"].message == "MNIST is not available"
     assert "Traceback" not in "".join(record.message for record in records.values())
+
+
+# ------------------------------------------------------------------ capstones and state
+
+
+def test_capstones_come_after_their_prerequisites():
+    first, capstones = plan(["lenet5"])
+    assert [item.id for item in capstones] == ["lenet5"]
+    assert first == [i for i in exercise("lenet5").requires], "in curriculum order"
+    first, capstones = plan([])
+    assert [item.id for item in capstones] == [e.id for e in KATA_CURRICULUM if e.capstone]
+    assert "lenet5" not in first and "linear" in first
+    assert plan(["linear"]) == (["linear"], [])
+
+
+def test_every_capstone_requires_earlier_exercises_and_scores_more():
+    for index, item in enumerate(KATA_CURRICULUM):
+        earlier = {e.id for e in KATA_CURRICULUM[:index]}
+        assert set(item.requires) <= earlier, item.id
+        assert item.points == (20.0 if item.capstone else 10.0), item.id
+    assert "conv" in exercise("lenet5").requires and "linear" in exercise("mnist_mlp").requires
+
+
+def test_a_blocked_capstone_names_what_to_finish_first():
+    row = blocked(exercise("lenet5"), ["conv", "pool"])
+    assert row.status == BLOCKED and not row.done
+    assert "first finish conv, pool (python -m kata.grade conv pool)" in row.note
+    assert render_table([row]).splitlines()[1].split()[-2:] == ["blocked", "-"]
+    assert "blocked" in describe_problems(row) and "conv, pool" in describe_next(row, 13)
+
+
+def test_a_reused_result_counts_as_done_and_is_marked_cached():
+    reused = Record("tests/test_models.py::test_lenet5", "lenet5", "passed", cached=True)
+    assert status_of([reused, Record("tests/test_models.py::t", "lenet5", "passed")]) == CACHED
+    (row,) = progress([exercise("lenet5")], [reused])
+    assert row.done and "cached" in render_table([row])
+
+
+def test_a_focused_grade_that_turns_done_names_the_next_exercise():
+    real = progress([exercise("linear")], [passed("linear")])
+    known = {"numerical_gradient": DONE, "activations": DONE, "softmax_cross_entropy": DONE}
+    text = summary(real, all_exercises=False, known=known)
+    assert text.endswith(
+        "linear: done. Next: init: implement fans, lecun_normal, xavier_uniform, "
+        "xavier_normal, he_normal in exercises/init.py (python -m kata.grade init)"
+    ), text
+    known = {e.id: DONE for e in KATA_CURRICULUM if e.id != "numerical_gradient"}
+    assert "Next: numerical_gradient:" in after_focused(real, known), "an earlier one left"
+    known["numerical_gradient"] = DONE
+    assert "run python -m kata.grade to confirm" in after_focused(real, known)
+
+
+def test_the_hint_command_follows_three_failing_grades_of_one_check():
+    state = {"status": {}, "streaks": {}}
+    failing = progress(CURRICULUM[1:2], [wrong("linear"), passed("linear")])
+    for grade_number in range(1, STREAK_FOR_HINT + 1):
+        assert not hint_pointer(failing, state["streaks"]), "not before the third"
+        state = update_state(state, failing)
+        assert state["streaks"]["tests/test_linear.py::test_c"] == grade_number
+    assert hint_pointer(failing, state["streaks"]) == (
+        "tests/test_linear.py::test_c has failed 3 grades in a row. "
+        "For a hint: nox -s hint -- linear"
+    )
+    assert state["status"] == {"linear": IN_PROGRESS}
+    fixed = progress(CURRICULUM[1:2], [passed("linear", "test_c")])
+    assert update_state(state, fixed)["streaks"] == {}, "a pass resets the count"
+    on_stub = progress(CURRICULUM[1:2], [stub("linear")])
+    assert update_state(state, on_stub)["streaks"] == state["streaks"] | {}, (
+        "a stub is not a learner's attempt"
+    )
+
+
+def test_results_follow_the_agreed_format_and_junit_has_one_case_per_exercise():
+    rows = progress(CURRICULUM, [passed("relu"), wrong("linear"), passed("linear", "t2")])
+    rows[2] = blocked(CURRICULUM[2], ["linear"])
+    data = results(rows)
+    assert (data["schema"], data["impl"], data["done"], data["total"]) == (1, "exercises", 1, 3)
+    assert (data["score"], data["max_score"]) == (10.0, 30.0)
+    relu, linear, conv = data["exercises"]
+    assert set(relu) == {
+        "id", "title", "module", "status", "passed", "failed", "total", "points",
+        "max_points", "message", "tests",
+    }  # fmt: skip
+    assert (relu["status"], relu["points"], relu["tests"][0]["outcome"]) == ("done", 10.0, "passed")
+    assert (linear["status"], linear["passed"], linear["failed"], linear["points"]) == (
+        "failing", 1, 1, 0.0,
+    )  # fmt: skip
+    assert "dx is off" in linear["message"] and conv["status"] == "blocked"
+    suite = ElementTree.fromstring(junit(data))
+    assert [case.get("name") for case in suite] == ["relu", "linear", "conv"]
+    assert suite.get("failures") == "2" and suite[1].find("failure") is not None
+
+
+def test_the_capstone_cache_reuses_a_result_only_for_the_same_inputs(tmp_path):
+    package = tmp_path / "exercises"
+    package.mkdir()
+    for module in exercise_modules():
+        (package / f"{module}.py").write_text(f"# {module}\n")
+    test_file = tmp_path / "test_models.py"
+    test_file.write_text("# the test\n")
+    item = SimpleNamespace(nodeid="tests/test_models.py::test_mlp", path=test_file, stash={})
+    impl = Implementation("exercises", package)
+    cache = CapstoneCache(item, tmp_path / ".kata" / "capstones.json", enabled=True, retrain=False)
+    key = cache.key(impl, "mnist_mlp", epochs=3)
+    assert cache.lookup(key) is None
+    cache.store(key, passed=True, report="mlp: 98%")
+    assert cache.lookup(key) == {"key": key, "passed": True, "report": "mlp: 98%"}
+    assert item.stash[CACHED_KEY] is True
+    assert cache.key(impl, "mnist_mlp", epochs=2) != key, "the recipe's epochs"
+    (package / "pool.py").write_text("# changed, but the MLP does not use it\n")
+    assert cache.key(impl, "mnist_mlp", epochs=3) == key
+    (package / "linear.py").write_text("# changed\n")
+    assert cache.key(impl, "mnist_mlp", epochs=3) != key, "a prerequisite's file"
+    forced = CapstoneCache(item, cache.path, enabled=True, retrain=True)
+    assert forced.lookup(key) is None, "--retrain"
+    (tmp_path / ".kata" / "capstones.json").write_text("not json")
+    assert cache.lookup(key) is None, "a damaged cache is a miss, not an error"
+
+
+def test_time_limits_are_set_by_kind():
+    assert TIME_LIMITS["capstone"] >= 10 * TIME_LIMITS["component"]
+
+
+# ------------------------------------------------------------- planted loops and crashes
+
+
+def planted_copy(root: Path, plants: dict[tuple[str, str], str]) -> Path:
+    """``root/exercises``: the reference's exercise modules, with ``code`` inserted at the top
+    of each method ``(class, method)`` of ``plants`` (in the module that defines the class)."""
+    package = root / "exercises"
+    package.mkdir()
+    (package / "__init__.py").write_text('"""A planted copy of the reference."""\n')
+    for module in exercise_modules():
+        shutil.copy(REPOSITORY / "reference" / f"{module}.py", package / f"{module}.py")
+    for (class_name, method), code in plants.items():
+        for path in package.glob("*.py"):
+            source = path.read_text()
+            start = source.find(f"\nclass {class_name}(")
+            if start < 0:
+                continue
+            definition = source.index(f"    def {method}(", start)
+            body = source.index(":\n", definition) + 2
+            inserted = textwrap.indent(textwrap.dedent(code), " " * 8)
+            path.write_text(source[:body] + inserted + source[body:])
+            break
+        else:
+            raise AssertionError(f"no class {class_name} in reference/")
+    return root
+
+
+def run_grader(*arguments: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "kata.grade", *arguments]
+    return subprocess.run(
+        command, cwd=REPOSITORY, capture_output=True, text=True, timeout=timeout, check=False
+    )
+
+
+def test_a_planted_loop_and_a_planted_exit_fail_their_own_exercise_only(tmp_path):
+    root = planted_copy(
+        tmp_path,
+        {
+            ("Linear", "forward"): "while True:\n    pass\n",
+            ("ReLU", "forward"): "import os\nos._exit(3)\n",
+        },
+    )
+    result = run_grader(
+        "numerical_gradient", "activations", "linear", "--impl-dir", str(root),
+        "--time-limit-scale", str(SCALE), "--results", str(tmp_path / "r.json"),
+    )  # fmt: skip
+    out = " ".join(result.stdout.split())  # the grader wraps long lines
+    assert result.returncode == 1, "not every exercise is done"
+    assert "1 of 3 exercises done" in out, out
+    assert "TIMEOUT tests/test_linear.py::" in out, out
+    assert "time limit: the test did not finish within 3 s" in out
+    assert "stopped in Linear.forward (" in out and "linear.py, line" in out, out
+    assert "CRASHED tests/test_activations.py::" in out, out
+    assert "os._exit(3) was called, in ReLU.forward (" in out, out
+    assert "Traceback" not in out + result.stderr
+    data = json.loads((tmp_path / "r.json").read_text())
+    statuses = {entry["id"]: entry["status"] for entry in data["exercises"]}
+    assert statuses == {
+        "numerical_gradient": "done", "activations": "failing", "linear": "failing",
+    }  # fmt: skip
+    linear = next(entry for entry in data["exercises"] if entry["id"] == "linear")
+    outcomes = {test["outcome"] for test in linear["tests"]}
+    assert outcomes == {"timeout", "skipped"}, "the rest of a stopped exercise is skipped"
+    assert data["score"] == 10.0 and data["max_score"] == 30.0
+
+
+def test_code_that_swallows_the_interruption_is_ended_with_its_process(tmp_path):
+    loop = """\
+        import time
+        while True:
+            try:
+                time.sleep(0.01)
+            except BaseException:
+                pass
+        """
+    root = planted_copy(tmp_path, {("Linear", "forward"): loop})
+    result = run_grader("linear", "--impl-dir", str(root), "--time-limit-scale", str(SCALE))
+    out = " ".join(result.stdout.split())
+    assert "TIMEOUT tests/test_linear.py::" in out, out
+    assert "stopped in Linear.forward (" in out, out
+    assert "The process was ended 8 s in" in out, out
+
+
+def _processes_mentioning(text: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and int(entry.name) != os.getpid():
+            try:
+                if text in (entry / "cmdline").read_bytes().decode(errors="replace"):
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="needs /proc")
+def test_ctrl_c_ends_the_grade_cleanly_and_says_where_it_was(tmp_path):
+    marker = tmp_path / "looping"
+    loop = f"open({str(marker)!r}, 'w').close()\nwhile True:\n    pass\n"
+    root = planted_copy(tmp_path, {("Linear", "forward"): loop})
+    command = [sys.executable, "-m", "kata.grade", "linear", "--impl-dir", str(root)]
+    grader = subprocess.Popen(
+        command, cwd=REPOSITORY, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not marker.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)  # until the first test is in the loop
+        grader.send_signal(signal.SIGINT)
+        out, err = grader.communicate(timeout=30)
+    finally:
+        grader.kill()
+    assert grader.returncode == 130
+    assert "grading interrupted in exercise linear, test tests/test_linear.py::" in err, err
+    assert "Traceback" not in out + err
+    time.sleep(0.5)
+    assert _processes_mentioning(str(root)) == [], "the pytest child outlived the grader"
+
+
+def test_limits_marks_import_exits_and_lingering_threads_in_a_tiny_run(tmp_path, monkeypatch):
+    package = tmp_path / "impl" / "exercises"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "slow.py").write_text("def spin():\n    while True:\n        pass\n")
+    (package / "bad.py").write_text("import sys\nsys.exit(2)\n")
+    (package / "lingering.py").write_text(
+        "import threading, time\nthreading.Thread(target=time.sleep, args=(3600,)).start()\n"
+    )
+    (tmp_path / "test_fake.py").write_text(
+        textwrap.dedent(
+            """\
+            import pytest
+
+            pytestmark = pytest.mark.exercise("linear")
+
+            @pytest.mark.time_limit(1)
+            def test_spins(impl):
+                impl.slow.spin()
+
+            def test_after_the_timeout(impl):
+                pass
+
+            @pytest.mark.exercise("init")
+            def test_exits_at_import(impl):
+                impl.bad
+
+            @pytest.mark.exercise("init")
+            def test_starts_a_thread_that_never_ends(impl):
+                impl.lingering
+            """
+        )
+    )
+    monkeypatch.setattr("kata.grade.EXIT_GRACE", 1.0)
+    report = tmp_path / "results.jsonl"
+    command = [sys.executable, "-m", "pytest", "test_fake.py", "-p", "kata.pytest_plugin"]
+    command += ["--impl", "exercises", "--impl-dir", str(tmp_path / "impl")]
+    command += ["--kata-report", str(report), "-q", "-p", "no:cacheprovider"]
+    records = {
+        record.nodeid.split("::")[1]: record
+        for record in run_tests(command, report, tmp_path, impl_root=package)
+    }
+    spins = records["test_spins"]
+    assert spins.outcome == "timeout", spins
+    assert "did not finish within 1 s" in spins.message
+    assert "stopped in spin (impl/exercises/slow.py, line " in spins.message, spins.message
+    after = records["test_after_the_timeout"]
+    assert (after.outcome, after.message) == (
+        "skipped",
+        "not run: test_fake.py::test_spins hit its time limit",
+    )
+    exits = records["test_exits_at_import"]
+    assert exits.outcome == "failed" and "cannot import exercises.bad: SystemExit: 2" in (
+        exits.message
+    )
+    assert records["test_starts_a_thread_that_never_ends"].outcome == "passed"

@@ -12,10 +12,18 @@ layer instead of training for hours. It compares two timings of the same run, ne
 a fixed budget, so a busy machine cannot fail it. The accuracy reached
 is printed (visible in the terminal, even when pytest captures output) and repeated in any
 failure message.
+
+While a capstone trains, a progress line (epoch, batches, running loss and accuracy, time
+left) is shown on the terminal. When grading (``--impl exercises``), a capstone's result is
+cached (``capstone_cache``, :class:`kata.pytest_plugin.CapstoneCache`): run again with none of
+the files it depends on changed, it reports its last result without training (``--retrain``
+trains again).
 """
 
 from __future__ import annotations
 
+import math
+import sys
 import time
 from typing import Any
 
@@ -35,6 +43,8 @@ MAX_SLOWDOWN = 15.0  # the learner's recipe may train this many times as long as
 TIMING_WARMUP = 2
 TIMING_REPEATS = 5
 EVALUATION_BATCH = 1000
+EXERCISE_OF = {"two_layer_net": "mnist_mlp", "mlp": "mnist_mlp", "lenet5": "lenet5"}
+LOG_10 = math.log(10)  # the loss of a network that has learned nothing, over 10 classes
 THRESHOLDS = {"two_layer_net": 0.90, "mlp": 0.975, "lenet5": 0.988}
 INPUT_SHAPES = {"two_layer_net": (784,), "mlp": (784,), "lenet5": (1, 28, 28)}
 
@@ -164,6 +174,13 @@ def guard_speed(impl: Any, name: str, mnist: Any) -> None:
             slowness.append(forward + backward)
         lines.append(line)
     slowest = f"({int(np.argmax(slowness))}) {layers_of(learner.model)[int(np.argmax(slowness))]!r}"
+    small_batch = (
+        f" Your batch size, {learner.batch_size}, is much smaller than the reference's "
+        f"{trusted.batch_size}: each batch pays Python's overhead once, so small batches cost "
+        f"more per example."
+        if learner.batch_size * 4 <= trusted.batch_size
+        else ""
+    )
     pytest.fail(
         f"{name}: your recipe would train {ratio:.0f} times as long as the reference recipe "
         f"(bound: {MAX_SLOWDOWN:.0f} x), timed in this run: one forward + backward pass on a "
@@ -171,9 +188,8 @@ def guard_speed(impl: Any, name: str, mnist: Any) -> None:
         f"{TIMING_REPEATS}), so {learner.epochs} epoch(s) would take about "
         f"{learner_total / 60:.1f} min against the reference's {reference_total / 60:.1f} min.\n"
         f"  Time per layer on that batch:\n" + "\n".join(lines) + "\n"
-        f"  The slowest is {slowest}. The usual cause is a Python loop over samples or over "
-        f"output positions: vectorize it (the conv exercise), and check that the batch size is "
-        f"not tiny.",
+        f"  The slowest is {slowest}: look in it for a Python loop over samples or over output "
+        f"positions, and vectorize it (the conv exercise).{small_batch}",
         pytrace=False,
     )
 
@@ -189,44 +205,138 @@ def accuracy_on(model: Any, x: np.ndarray, y: np.ndarray) -> float:
     return correct / len(x)
 
 
-def run_capstone(impl: Any, name: str, mnist: Any, capsys: pytest.CaptureFixture[str]) -> None:
-    """Train ``name``'s recipe on the 50k training images, then judge it on the 10k test set."""
-    guard_speed(impl, name, mnist)
+class TrainingProgress:
+    """One line on the terminal, redrawn in place (a plain line every 30 s elsewhere): epoch,
+    batches, running loss and accuracy of the epoch, and the time left at the pace so far.
+
+    ``on_batch`` is the hook ``fit_epoch(..., on_batch=...)`` calls after each step.
+    """
+
+    def __init__(self, name: str, epochs: int, batches: int, capsys: Any) -> None:
+        self.name, self.epochs, self.batches, self.capsys = name, epochs, batches, capsys
+        self.epoch, self.done, self.examples, self.loss, self.correct = 1, 0, 0, 0.0, 0
+        self.start = self.last = time.perf_counter()
+        with capsys.disabled():
+            self.tty = sys.stdout.isatty()
+        self.every = 0.5 if self.tty else 30.0
+
+    def start_epoch(self, epoch: int) -> None:
+        self.epoch, self.done, self.examples, self.loss, self.correct = epoch, 0, 0, 0.0, 0
+
+    def on_batch(self, batch_len: int, loss: float, correct: int) -> None:
+        self.done += 1
+        self.examples += batch_len
+        self.loss += float(loss) * batch_len
+        self.correct += int(correct)
+        now = time.perf_counter()
+        if now - self.last >= self.every:
+            self.last = now
+            self.draw(now)
+
+    def draw(self, now: float) -> None:
+        steps = (self.epoch - 1) * self.batches + self.done
+        left = (now - self.start) / max(steps, 1) * (self.epochs * self.batches - steps)
+        line = (
+            f"[capstone] {self.name}: epoch {self.epoch}/{self.epochs}, batch "
+            f"{self.done}/{self.batches}, loss {self.loss / max(self.examples, 1):.4f}, "
+            f"accuracy {100 * self.correct / max(self.examples, 1):.2f}%, "
+            f"about {f'{left:.0f} s' if left < 120 else f'{left / 60:.1f} min'} left"
+        )
+        with self.capsys.disabled():
+            sys.stdout.write(f"\r{line:<100}" if self.tty else f"\n{line}")
+            sys.stdout.flush()
+
+    def close(self) -> None:
+        if self.tty and self.done:
+            with self.capsys.disabled():
+                sys.stdout.write("\r" + " " * 100 + "\r")
+                sys.stdout.flush()
+
+
+def diagnose_training(losses: list[float], accuracy: float, recipe: Any) -> str:
+    """What the training losses show, when they show something; empty otherwise."""
+    if not all(math.isfinite(loss) for loss in losses):
+        return (
+            "likely mistake: the training loss became nan or inf, so training diverged: steps "
+            "too large (with momentum 0.9 the effective step is 10 x lr), or an overflow in "
+            "the loss (the stable softmax subtracts the maximum)."
+        )
+    if all(abs(loss - LOG_10) < 0.05 for loss in losses):
+        return (
+            f"likely mistake: every epoch's loss is about log(10) = {LOG_10:.2f}, the loss of "
+            "a network that outputs the same for every image: nothing is learned (a learning "
+            "rate far too small, or gradients that never reach the parameters)."
+        )
+    if losses[-1] < 0.1 and accuracy < 0.8:
+        return (
+            f"likely mistake: the training loss fell to {losses[-1]:.3f} but the test accuracy "
+            f"is {100 * accuracy:.1f}%: the network fits the training images yet fails on the "
+            "test images, so look at what differs between the two: the evaluation mode "
+            f"(model.eval()) and recipe.inputs (input_shape {tuple(recipe.input_shape)})."
+        )
+    return ""
+
+
+def run_capstone(
+    impl: Any, name: str, mnist: Any, capsys: pytest.CaptureFixture[str], capstone_cache: Any
+) -> None:
+    """Train ``name``'s recipe on the 50k training images, then judge it on the 10k test set
+    (or report the cached result of the same inputs)."""
     recipe = build(impl, name)
+    key = capstone_cache.key(impl, EXERCISE_OF[name], recipe=name, epochs=recipe.epochs)
+    cached = capstone_cache.lookup(key)
+    if cached is not None:
+        note = (
+            "cached: none of the files it depends on changed since this result; "
+            "python -m kata.grade --retrain trains it again"
+        )
+        with capsys.disabled():
+            print(f"\n[capstone] {cached['report'].splitlines()[0]} ({note})")
+        assert cached["passed"], f"{cached['report']}\n  ({note})"
+        return
+    guard_speed(impl, name, mnist)
     order_rng = np.random.default_rng(SEED)
     start = time.perf_counter()
-    train_losses = []
-    for _ in range(recipe.epochs):
-        metrics = impl.models.fit_epoch(recipe, mnist.x_train, mnist.y_train, order_rng)
-        train_losses.append(f"{float(metrics.loss):.4f}")
+    train_losses: list[float] = []
+    batches = -(-len(mnist.x_train) // recipe.batch_size)
+    progress = TrainingProgress(name, recipe.epochs, batches, capsys)
+    try:
+        for epoch in range(1, recipe.epochs + 1):
+            progress.start_epoch(epoch)
+            metrics = impl.models.fit_epoch(
+                recipe, mnist.x_train, mnist.y_train, order_rng, on_batch=progress.on_batch
+            )
+            train_losses.append(float(metrics.loss))
+    finally:
+        progress.close()
     accuracy = accuracy_on(recipe.model, recipe.inputs(mnist.x_test), mnist.y_test)
     seconds = time.perf_counter() - start
     threshold = THRESHOLDS[name]
+    shown_losses = ", ".join(f"{loss:.4f}" for loss in train_losses)
     report = (
         f"{name}: test accuracy {100 * accuracy:.2f}% after {recipe.epochs} epoch(s) "
-        f"(threshold {100 * threshold:.1f}%; training loss per epoch {', '.join(train_losses)}; "
+        f"(threshold {100 * threshold:.1f}%; training loss per epoch {shown_losses}; "
         f"{seconds:.1f} s)"
     )
     with capsys.disabled():
         print(f"\n[capstone] {report}")
-    assert accuracy >= threshold, (
-        f"{report}.\n  Below the threshold. Read the training losses: stuck near 2.30 = log(10), "
-        f"nothing is learned (a learning rate far too small, or a broken gradient); nan, it "
-        f"diverged; a first epoch well above the reference recipe's (about 0.3 for the MLP and "
-        f"LeNet-5), steps too large (with momentum 0.9 the effective step is 10 x lr). Other "
-        f"usual causes: weights initialized with the wrong scale, a ReLU after the last layer, "
-        f"too few epochs or too small a network."
-    )
+    passed = accuracy >= threshold
+    message = report
+    if not passed:
+        diagnosis = diagnose_training(train_losses, accuracy, recipe)
+        message = f"{report}.\n  Below the threshold." + (f"\n  {diagnosis}" if diagnosis else "")
+    capstone_cache.store(key, passed=passed, report=message)
+    assert passed, message
 
 
 @MNIST_MLP
-def test_two_layer_net_reaches_90_percent(impl, mnist, capsys):
-    run_capstone(impl, "two_layer_net", mnist, capsys)
+def test_two_layer_net_reaches_90_percent(impl, mnist, capsys, capstone_cache):
+    run_capstone(impl, "two_layer_net", mnist, capsys, capstone_cache)
 
 
 @MNIST_MLP
-def test_mlp_reaches_97_5_percent_within_3_epochs(impl, mnist, capsys):
-    run_capstone(impl, "mlp", mnist, capsys)
+def test_mlp_reaches_97_5_percent_within_3_epochs(impl, mnist, capsys, capstone_cache):
+    run_capstone(impl, "mlp", mnist, capsys, capstone_cache)
 
 
 @LENET5
@@ -257,13 +367,30 @@ def test_lenet5_keeps_activations_and_gradients_of_order_one(impl, mnist):
             )
     assert not problems, (
         "models.lenet5(np.random.default_rng(0)) on 256 MNIST images:\n  "
-        + "\n  ".join(problems)
-        + "\n  Usual mistake: weights not scaled by their fan-in (he_normal with fan_in = "
-        "in_channels * kh * kw for a convolution, in_features for a Linear): activations then "
-        "grow or shrink by a constant factor at every layer."
+        + "\n  ".join(problems + misscaled_weights(layers))
     )
 
 
+def misscaled_weights(layers: list[Any]) -> list[str]:
+    """A line for each layer whose weights' standard deviation is off He's sqrt(2 / fan_in)
+    by more than a factor of 2 (the numbers that confirm a wrong initialization)."""
+    lines = []
+    for layer in layers:
+        weight = getattr(layer, "params", {}).get("W")
+        if weight is None or weight.ndim not in (2, 4):
+            continue
+        fan_in = weight.shape[0] if weight.ndim == 2 else int(np.prod(weight.shape[1:]))
+        he = math.sqrt(2.0 / fan_in)
+        std = float(np.std(weight))
+        if not 0.5 <= std / he <= 2.0:
+            lines.append(
+                f"likely mistake: the weights of {layer!r} have std {std:.3g}, He "
+                f"initialization gives sqrt(2 / fan_in) = {he:.3g} (fan_in = {fan_in}): "
+                "activations then grow or shrink by that factor at every layer"
+            )
+    return lines
+
+
 @LENET5
-def test_lenet5_reaches_98_8_percent_within_15_epochs(impl, mnist, capsys):
-    run_capstone(impl, "lenet5", mnist, capsys)
+def test_lenet5_reaches_98_8_percent_within_15_epochs(impl, mnist, capsys, capstone_cache):
+    run_capstone(impl, "lenet5", mnist, capsys, capstone_cache)

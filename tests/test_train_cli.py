@@ -20,6 +20,7 @@ import pytest
 
 from kata import generate
 from kata.curriculum import CURRICULUM
+from kata.paths import REPOSITORY
 from reference import models as reference_models
 from toolkit import plots, progress, train, weights
 
@@ -82,9 +83,6 @@ def test_the_progress_bar_is_off_when_stderr_is_not_a_terminal():
     status, out, err = run_main(["two_layer_net", "--epochs", "1"])
     assert status == 0 and "epoch 1/1: train loss" in out
     assert err == ""
-
-
-REPOSITORY = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
