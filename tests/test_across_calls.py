@@ -866,17 +866,13 @@ def test_step_updates_the_arrays_of_the_dict_it_is_given(impl, settings: Setting
     new_moved = not np.array_equal(new_W, new_before)
     require(
         new_moved,
-        (
-            f"{where}: the new params['W'] was not updated, expected it to move against its "
-            f"gradient" + (kept if old_moved else "")
-        ),
+        f"{where}: the new params['W'] was not updated, expected it to move against its "
+        f"gradient" + (kept if old_moved else ""),
     )
     require(
         not old_moved,
-        (
-            f"{where}: the old array of 'W', no longer in the dict given, was updated again: step "
-            "updates only the arrays of the dict it is given" + kept
-        ),
+        f"{where}: the old array of 'W', no longer in the dict given, was updated again: step "
+        "updates only the arrays of the dict it is given" + kept,
     )
     if settings is PLAIN:
         assert_close(new_W, new_before - 0.1 * grads["W"], call=where, what="the new params['W']")
@@ -938,24 +934,20 @@ def test_a_sequential_after_its_layers_are_replaced(impl) -> None:
     names = list(net.params)
     require(
         names == expected_names,
-        (
-            f"{where}: list(net.params) is {names}, expected {expected_names}"
-            + (
-                "\nlikely mistake: the dictionary was built once, from the layers of that time: "
-                "build it from self.layers at every access"
-                if names == ["0.W", "0.b", "2.W", "2.b"]
-                else ""
-            )
+        f"{where}: list(net.params) is {names}, expected {expected_names}"
+        + (
+            "\nlikely mistake: the dictionary was built once, from the layers of that time: "
+            "build it from self.layers at every access"
+            if names == ["0.W", "0.b", "2.W", "2.b"]
+            else ""
         ),
     )
     for key, array in net.params.items():
         index, name = key.split(".")
         require(
             array is layers[int(index)].params[name],
-            (
-                f"{where}: net.params[{key!r}] is not the array the new layer {index} holds in "
-                f"params[{name!r}]: an optimizer would not reach it"
-            ),
+            f"{where}: net.params[{key!r}] is not the array the new layer {index} holds in "
+            f"params[{name!r}]: an optimizer would not reach it",
         )
     dout = rng.standard_normal((2, 6))
     dx = attempt(lambda: net.backward(dout), f"{where}; forward(x), backward(dout)", None, "net")
@@ -967,10 +959,8 @@ def test_a_sequential_after_its_layers_are_replaced(impl) -> None:
             key = f"{index}.{name}"
             require(
                 key in grads and grads[key] is layers[index].grads[name],
-                (
-                    f"{where}; forward(x), backward(dout): net.grads[{key!r}] is not the array the "
-                    f"new layer {index} holds in grads[{name!r}] (net.grads has {list(grads)})"
-                ),
+                f"{where}; forward(x), backward(dout): net.grads[{key!r}] is not the array the "
+                f"new layer {index} holds in grads[{name!r}] (net.grads has {list(grads)})",
             )
             assert_close(grads[key], want, call=f"{where}; backward(dout)", what=f"grads[{key!r}]")
 
@@ -984,15 +974,13 @@ def test_params_follow_arrays_replaced_after_they_were_read(impl) -> None:
     got = net.params.get("2.W")
     require(
         got is replacement,
-        (
-            "Sequential(Affine(3, 4), Tanh(), Affine(4, 2)): net.params read, then "
-            "net.layers[2].params['W'] = new: net.params['2.W'] is not the new array\n"
-            + (
-                "likely mistake: the dictionary was built at the first access and kept: build it "
-                "at every access"
-                if got is not None and np.shape(got) == (4, 2) and np.any(got)
-                else "net.params must hold the arrays the layers hold now"
-            )
+        "Sequential(Affine(3, 4), Tanh(), Affine(4, 2)): net.params read, then "
+        "net.layers[2].params['W'] = new: net.params['2.W'] is not the new array\n"
+        + (
+            "likely mistake: the dictionary was built at the first access and kept: build it "
+            "at every access"
+            if got is not None and np.shape(got) == (4, 2) and np.any(got)
+            else "net.params must hold the arrays the layers hold now"
         ),
     )
 
@@ -1117,7 +1105,12 @@ def test_several_epochs_with_other_batch_sizes_and_data(impl) -> None:
     optimizer = RecordingOptimizer()
     loss = MeanPickLoss()
     history: list[str] = []
-    plan = [("train", 23, 5), ("evaluate", 23, 4), ("train", 23, 3), ("train", 11, 4)]
+    plan = [
+        ("train_epoch", 23, 5),
+        ("evaluate", 23, 4),
+        ("train_epoch", 23, 3),
+        ("train_epoch", 11, 4),
+    ]
     for what, n, batch_size in plan:
         x, y, table = datasets[n]
         model.table = table
@@ -1125,7 +1118,7 @@ def test_several_epochs_with_other_batch_sizes_and_data(impl) -> None:
         before = model.grads  # what a read of model.grads before the loop sees
         call = f"{what}(..., x of {n} examples, batch_size={batch_size})"
         where = f"after {', then '.join(history)}: {call}" if history else call
-        if what == "train":
+        if what == "train_epoch":
             result = attempt(
                 lambda x=x, y=y, batch_size=batch_size: impl.training.train_epoch(
                     model, loss, optimizer, x, y, batch_size=batch_size, rng=rng
@@ -1141,13 +1134,11 @@ def test_several_epochs_with_other_batch_sizes_and_data(impl) -> None:
         seen = np.sort(np.concatenate(batches)) if batches else np.array([], dtype=int)
         require(
             np.array_equal(seen, np.arange(n)),
-            (
-                f"{where}: the model saw the examples {seen.tolist()}, expected each of the {n} "
-                "examples of this call's x once"
-            ),
+            f"{where}: the model saw the examples {seen.tolist()}, expected each of the {n} "
+            "examples of this call's x once",
         )
         sizes = [len(batch) for batch in batches]
-        if what == "train":
+        if what == "train_epoch":
             expected_sizes = [min(batch_size, n - start) for start in range(0, n, batch_size)]
             require(
                 sorted(sizes, reverse=True) == expected_sizes,
@@ -1155,26 +1146,22 @@ def test_several_epochs_with_other_batch_sizes_and_data(impl) -> None:
             )
         modes = model.modes[first_batch:]
         require(
-            all(mode == (what == "train") for mode in modes),
-            (
-                f"{where}: forward ran with training = {modes}, expected "
-                f"{what == 'train'} (train_epoch calls model.train(), evaluate model.eval())"
-            ),
+            all(mode == (what == "train_epoch") for mode in modes),
+            f"{where}: forward ran with training = {modes}, expected "
+            f"{what == 'train_epoch'} (train_epoch calls model.train(), evaluate model.eval())",
         )
         expected_loss = float(table[np.arange(n), y].mean())
         require(
             math.isclose(result.loss, expected_loss, rel_tol=1e-9),
-            (
-                f"{where}: loss {result.loss!r}, expected {expected_loss!r}, the mean loss per "
-                "example of this call"
-            ),
+            f"{where}: loss {result.loss!r}, expected {expected_loss!r}, the mean loss per "
+            "example of this call",
         )
         accuracy = float(np.mean(table.argmax(axis=1) == y))
         require(
             math.isclose(result.accuracy, accuracy, rel_tol=1e-12),
             (f"{where}: accuracy {result.accuracy!r}, expected {accuracy!r} for this call's data"),
         )
-        if what != "train":
+        if what != "train_epoch":
             continue
         received = optimizer.received[first_step:]
         made = model.backward_grads[first_step:]
