@@ -125,6 +125,165 @@ MUTANTS = (
         "is_max = np.ones(out.shape, dtype=bool)",
         "non-maxima",
     ),
+    # Mistakes that only show across calls (tests/test_across_calls.py).
+    Mutant(
+        "naive convolution adds each backward's dW to the last",
+        "conv_naive",
+        "dW = np.zeros_like(W)",
+        'dW = self.grads.setdefault("W", np.zeros_like(W))',
+        "do not add to it (+=)",
+    ),
+    Mutant(
+        "im2col buffer allocated for the first input's shape",
+        "conv",
+        "cols = im2col(x, kh, kw, self.stride, self.padding)",
+        'if not hasattr(self, "_cols"):\n'
+        "            self._cols = im2col(x, kh, kw, self.stride, self.padding)\n"
+        "        self._cols[...] = im2col(x, kh, kw, self.stride, self.padding)\n"
+        "        cols = self._cols",
+        "on a new layer raises nothing",
+    ),
+    Mutant(
+        "convolution keeps the reshaped W of its first forward",
+        "conv",
+        'out = self.params["W"].reshape(out_channels, -1) @ cols',
+        'if not hasattr(self, "_W2"):\n'
+        '            self._W2 = self.params["W"].reshape(out_channels, -1)\n'
+        "        out = self._W2 @ cols",
+        "from before it was replaced",
+    ),
+    Mutant(
+        "max pooling keeps the window slices of its first input",
+        "pool",
+        "windows = self.window_slices(out_height, out_width)",
+        'if not hasattr(self, "_windows"):\n'
+        "            self._windows = self.window_slices(out_height, out_width)\n"
+        "        windows = self._windows",
+        "on a new layer gives the expected output",
+    ),
+    Mutant(
+        "mean squared error divides by the size of its first prediction",
+        "softmax_cross_entropy",
+        "return (2 * self.diff / self.diff.size).astype(self.dtype, copy=False)",
+        'if not hasattr(self, "size"):\n'
+        "            self.size = self.diff.size\n"
+        "        return (2 * self.diff / self.size).astype(self.dtype, copy=False)",
+        "of an earlier call (2)",
+    ),
+    Mutant(
+        "mean squared error keeps the dtype of its first prediction",
+        "softmax_cross_entropy",
+        "self.dtype = prediction.dtype",
+        "if self.dtype is None:\n            self.dtype = prediction.dtype",
+        "a dtype kept from an earlier call",
+    ),
+    Mutant(
+        "momentum buffers made at the first step, for its parameters only",
+        "optim",
+        "if name not in self.velocity:\n                self.velocity[name] = np.zeros_like(param)",
+        "if not self.velocity:\n"
+        "                self.velocity = {n: np.zeros_like(p) for n, p in params.items()}",
+        "at its own first step",
+    ),
+    Mutant(
+        "momentum of a parameter that sat out a step dropped",
+        "optim",
+        "g = grads[name] + self.weight_decay * param\n            if name not in self.velocity:",
+        "g = grads[name] + self.weight_decay * param\n"
+        "            self.velocity = {n: v for n, v in self.velocity.items() if n in params}\n"
+        "            if name not in self.velocity:",
+        "sat out a step",
+    ),
+    Mutant(
+        "SGD keeps updating the params dict of its first step",
+        "optim",
+        "for name, param in params.items():\n"
+        "            g = grads[name] + self.weight_decay * param\n"
+        "            if name not in self.velocity:",
+        'self.params = getattr(self, "params", params)\n'
+        "        for name, param in self.params.items():\n"
+        "            g = grads[name] + self.weight_decay * param\n"
+        "            if name not in self.velocity:",
+        "update the arrays of the dict given to this call",
+    ),
+    Mutant(
+        "Sequential params built at the first access and kept",
+        "network",
+        "return {\n"
+        '            f"{index}.{name}": array\n'
+        "            for index, layer in enumerate(self.layers)\n"
+        "            for name, array in layer.params.items()\n"
+        "        }",
+        'if not hasattr(self, "_params"):\n'
+        "            self._params = {\n"
+        '                f"{index}.{name}": array\n'
+        "                for index, layer in enumerate(self.layers)\n"
+        "                for name, array in layer.params.items()\n"
+        "            }\n"
+        "        return self._params",
+        "built once",
+    ),
+    Mutant(
+        "Sequential runs the layers it was built with",
+        "network",
+        "self.layers: list[Layer] = list(layers)\n"
+        "        # END SOLUTION\n\n"
+        "    def forward(self, x: np.ndarray) -> np.ndarray:\n"
+        "        # BEGIN SOLUTION\n"
+        "        for layer in self.layers:",
+        "self.layers: list[Layer] = list(layers)\n"
+        "        self._chain = tuple(layers)\n"
+        "        # END SOLUTION\n\n"
+        "    def forward(self, x: np.ndarray) -> np.ndarray:\n"
+        "        # BEGIN SOLUTION\n"
+        "        for layer in self._chain:",
+        "run the layers of self.layers",
+    ),
+    Mutant(
+        "Sequential eval does nothing when already in evaluation mode",
+        "network",
+        "self.training = False\n        for layer in self.layers:",
+        "if not self.training:\n"
+        "            return self\n"
+        "        self.training = False\n"
+        "        for layer in self.layers:",
+        "already in that mode",
+    ),
+    Mutant(
+        "Sequential eval flips the mode",
+        "network",
+        "self.training = False\n        for layer in self.layers:\n            layer.eval()",
+        "self.training = not self.training\n"
+        "        for layer in self.layers:\n"
+        "            layer.train() if self.training else layer.eval()",
+        "flips the mode",
+    ),
+    Mutant(
+        "train_epoch reads model.params and model.grads once, before its loop",
+        "training",
+        "order = rng.permutation(len(x))\n"
+        "    total_loss = 0.0\n"
+        "    correct = 0\n"
+        "    for start in range(0, len(x), batch_size):\n"
+        "        batch = order[start : start + batch_size]\n"
+        "        x_batch, y_batch = x[batch], y[batch]\n"
+        "        out = model.forward(x_batch)\n"
+        "        loss = loss_fn.forward(out, y_batch)\n"
+        "        model.backward(loss_fn.backward())\n"
+        "        optimizer.step(model.params, model.grads)",
+        "order = rng.permutation(len(x))\n"
+        "    params, grads = model.params, model.grads\n"
+        "    total_loss = 0.0\n"
+        "    correct = 0\n"
+        "    for start in range(0, len(x), batch_size):\n"
+        "        batch = order[start : start + batch_size]\n"
+        "        x_batch, y_batch = x[batch], y[batch]\n"
+        "        out = model.forward(x_batch)\n"
+        "        loss = loss_fn.forward(out, y_batch)\n"
+        "        model.backward(loss_fn.backward())\n"
+        "        optimizer.step(params, grads)",
+        "read once, before the loop",
+    ),
 )
 
 
