@@ -72,6 +72,7 @@ from typing import IO, Any
 import pytest
 from hypothesis import HealthCheck, Phase, settings
 
+from kata.copies import ANSWERS, borrowed_answers
 from kata.curriculum import EXERCISE_IDS, exercise, prerequisite_modules
 from kata.paths import REPOSITORY
 from kata.report import is_not_implemented, read_hypothesis, relative, short_message
@@ -533,7 +534,8 @@ class Implementation:
     """Attribute access imports a module of the implementation under test.
 
     ``impl.linear`` is ``exercises.linear`` or ``reference.linear``. An import that fails
-    fails the calling test with the file and line of the error, not a traceback wall.
+    fails the calling test with the file and line of the error, not a traceback wall; so does a
+    learner module that borrows the answers (:mod:`kata.copies`).
     """
 
     def __init__(self, package: str, root: Path) -> None:
@@ -546,9 +548,14 @@ class Implementation:
             # not a module of the package: dunders, and probes such as hypothesis' mock check
             raise AttributeError(f"{self.package} has no module {module!r}")
         try:
-            return importlib.import_module(qualified)
+            imported = importlib.import_module(qualified)
         except (Exception, SystemExit) as error:  # any import failure is the learner's to see
             pytest.fail(_describe_import_error(qualified, error), pytrace=False)
+        if self.package != ANSWERS:
+            copied = borrowed_answers(imported, REPOSITORY / ANSWERS)
+            if copied:
+                pytest.fail(copied, pytrace=False)
+        return imported
 
     def __repr__(self) -> str:
         return f"Implementation({self.package!r})"
