@@ -24,10 +24,9 @@ import pytest
 from toolkit.data import sources
 from toolkit.data.idx import ARRAY_NAMES, CANONICAL_FILES, MNIST
 
-try:
-    from numpy._core.multiarray import _reconstruct
-except ImportError:  # numpy < 2
-    from numpy.core.multiarray import _reconstruct
+_reduced: Any = np.zeros(0).__reduce__()
+_reconstruct = _reduced[0]
+"""The function numpy pickles arrays with (``numpy._core.multiarray._reconstruct``)."""
 
 TRAIN_IMAGES, TRAIN_LABELS = CANONICAL_FILES["train"]
 TEST_IMAGES, TEST_LABELS = CANONICAL_FILES["test"]
@@ -104,7 +103,7 @@ def wheel_splits(mnist: MNIST, n_valid: int = 4) -> Splits:
 class Python2StylePickler(pickle.Pickler):
     """Pickles arrays as Python 2's cPickle did: protocol 2, raw data as a (latin-1) string."""
 
-    def reducer_override(self, obj: object) -> object:
+    def reducer_override(self, obj: object) -> Any:
         if isinstance(obj, np.ndarray):
             state = (1, obj.shape, obj.dtype, False, obj.tobytes().decode("latin1"))
             return (_reconstruct, (np.ndarray, (0,), "b"), state)
@@ -142,7 +141,7 @@ class ArrayWithState:
 
 
 def pickle_globals(payload: bytes) -> set[str]:
-    return {arg for op, arg, _ in pickletools.genops(payload) if op.name == "GLOBAL"}
+    return {str(arg) for op, arg, _ in pickletools.genops(payload) if op.name == "GLOBAL"}
 
 
 def write_wheel(path: Path, payload: bytes) -> str:

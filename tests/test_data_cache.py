@@ -12,6 +12,7 @@ import logging
 import signal
 import subprocess
 import sys
+import tracemalloc
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -134,7 +135,12 @@ def absurd_shape(path: Path) -> None:
 
 
 def write(content: Callable[[Path], bytes]) -> Callable[[Path], None]:
-    return lambda path: path.write_bytes(content(path))
+    """A corruption that writes ``content(path)`` (computed from the good file) over ``path``."""
+
+    def corrupt(path: Path) -> None:
+        path.write_bytes(content(path))
+
+    return corrupt
 
 
 def npy_under_the_name(path: Path) -> None:
@@ -408,3 +414,31 @@ def test_unreadable_named_directory_is_reported_and_listed(
     (report,) = reports(caplog)
     assert report.startswith(f"MNIST: the directory {directory} (argument) cannot be read")
     assert caplog.records[0].levelno == logging.WARNING
+
+
+def test_a_size_the_zip_directory_overstates_costs_no_memory(tmp_path: Path) -> None:
+    """The header announces 3.9 GB and the zip's directory vouches for it; the data is not there."""
+    path = tmp_path / cache.CACHE_FILE
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, value in good_members(fake_mnist()).items():
+            if name == "train_images":
+                archive.writestr(f"{name}.npy", npy_header((5_000_000, 28, 28)) + b"\0" * 784)
+            else:
+                buffer = io.BytesIO()
+                np.save(buffer, np.asarray(value))
+                archive.writestr(f"{name}.npy", buffer.getvalue())
+    content = bytearray(path.read_bytes())
+    entry = content.index(b"PK\x01\x02")  # the central directory, one entry per member
+    while content[entry + 46 : entry + 46 + len(b"train_images.npy")] != b"train_images.npy":
+        entry = content.index(b"PK\x01\x02", entry + 4)
+    content[entry + 24 : entry + 28] = (0xFFFF_FFF0).to_bytes(4, "little")  # uncompressed size
+    path.write_bytes(content)
+    assert zipfile.ZipFile(path).getinfo("train_images.npy").file_size == 0xFFFF_FFF0
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match=r"train_images\.npy: truncated: expected 3920000000"):
+            cache.read_cache(path)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 50_000_000, f"reading allocated {peak} bytes for 784 bytes of data"

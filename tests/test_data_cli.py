@@ -22,7 +22,9 @@ def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     isolate(monkeypatch, tmp_path)
 
 
-def test_command_line_describes_and_verifies(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+def test_command_line_describes_and_verifies(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     directory = write_directory(tmp_path / "mnist", fake_mnist())
     status = main(["--dir", str(directory), "--cache-dir", str(tmp_path / "cache")])
     out, err = capsys.readouterr()
@@ -31,7 +33,9 @@ def test_command_line_describes_and_verifies(tmp_path: Path, capsys: pytest.Capt
     assert status == 1 and "NOT the real MNIST" in err and "class counts" in err
 
 
-def test_command_line_when_every_source_fails(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+def test_command_line_when_every_source_fails(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["--cache-dir", str(tmp_path / "cache")]) == 1
     out, err = capsys.readouterr()
     assert out == ""

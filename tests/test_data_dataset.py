@@ -14,7 +14,9 @@ from tests.mnist_fakes import fake_mnist, isolate, write_directory
 from toolkit.data import dataset
 
 
-def test_load_dataset_splits_and_normalizes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+def test_load_dataset_splits_and_normalizes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     isolate(monkeypatch, tmp_path)
     mnist = fake_mnist(n_train=12, n_test=5)
     monkeypatch.setenv("MNIST_DIR", str(write_directory(tmp_path / "mnist", mnist)))

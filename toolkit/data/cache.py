@@ -97,8 +97,8 @@ def read_archive(file: IO[bytes]) -> tuple[dict[str, np.ndarray], str]:
             missing = [f"{n}.npy" for n in (*ARRAY_NAMES, ORIGIN) if f"{n}.npy" not in names]
             if missing:
                 raise ValueError(f"a zip archive without {', '.join(missing)}: not the cache")
-            arrays = {name: read_member(archive, name, kind="u") for name in ARRAY_NAMES}
-            origin = str(read_member(archive, ORIGIN, kind="U")[()])
+            arrays = {name: read_member(archive, name) for name in ARRAY_NAMES}
+            origin = str(read_member(archive, ORIGIN, string=True)[()])
     except zipfile.BadZipFile as error:
         raise ValueError(f"not a readable zip archive: {error}") from error
     except (EOFError, zlib.error, NotImplementedError) as error:
@@ -106,8 +106,8 @@ def read_archive(file: IO[bytes]) -> tuple[dict[str, np.ndarray], str]:
     return arrays, origin
 
 
-def read_member(archive: zipfile.ZipFile, name: str, *, kind: str) -> np.ndarray:
-    """The array ``name.npy`` of ``archive``, whose dtype must be of ``kind`` (``"u"``, ``"U"``).
+def read_member(archive: zipfile.ZipFile, name: str, *, string: bool = False) -> np.ndarray:
+    """The array ``name.npy`` of ``archive``: uint8, or a str when ``string``.
 
     The ``.npy`` header (magic, dtype, shape) is read and checked first: an array the member
     could not hold (its size exceeds the member's bytes left) is refused before anything is
@@ -116,8 +116,8 @@ def read_member(archive: zipfile.ZipFile, name: str, *, kind: str) -> np.ndarray
     info = archive.getinfo(f"{name}.npy")
     with archive.open(info) as stream:
         shape, fortran_order, dtype = read_npy_header(stream, name=info.filename)
-        if dtype.kind != kind or dtype.hasobject:
-            expected = "uint8" if kind == "u" else "a string"
+        if (dtype.kind != "U") if string else (dtype != np.uint8):
+            expected = "a string" if string else "uint8"
             raise ValueError(f"{info.filename}: expected {expected}, got dtype {dtype}")
         size = math.prod(shape) * dtype.itemsize
         available = info.file_size - stream.tell()
@@ -132,15 +132,17 @@ def read_member(archive: zipfile.ZipFile, name: str, *, kind: str) -> np.ndarray
 
 
 def read_exactly(stream: IO[bytes], size: int, *, name: str) -> bytearray:
-    """The next ``size`` bytes of ``stream`` in a writable buffer; ValueError when fewer."""
-    buffer = bytearray(size)
-    view, filled = memoryview(buffer), 0
-    while filled < size:
-        chunk = stream.read(min(size - filled, 1 << 20))
+    """The next ``size`` bytes of ``stream`` in a writable buffer; ValueError when fewer.
+
+    The buffer grows with what is read, so a size the zip's directory overstates costs no
+    more memory than the data that is there.
+    """
+    buffer = bytearray()
+    while len(buffer) < size:
+        chunk = stream.read(min(size - len(buffer), 1 << 24))
         if not chunk:
-            raise ValueError(f"{name}: truncated: expected {size} bytes of data, got {filled}")
-        view[filled : filled + len(chunk)] = chunk
-        filled += len(chunk)
+            raise ValueError(f"{name}: truncated: expected {size} bytes of data, got {len(buffer)}")
+        buffer += chunk
     return buffer
 
 
