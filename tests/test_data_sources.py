@@ -276,8 +276,10 @@ def test_unpickler_reads_at_most_max_bytes() -> None:
         (pickle.dumps({"x": 1}, protocol=3), "refused a dict"),
         (pickle.dumps((1, 2), protocol=3)[:-3], "malformed pickle"),
         (b"", "malformed pickle"),
+        (pickle.dumps(ArrayWithState((1, (10**9,), np.dtype("V0"), False, b""))), "are empty"),
+        (pickle.dumps(ArrayWithState((1, (0, 10**30), np.dtype("f4"), False, b""))), "malformed"),
     ],
-    ids=["dict", "truncated", "empty"],
+    ids=["dict", "truncated", "empty", "empty_items", "impossible_shape"],
 )
 def test_unpickler_refuses_what_is_not_arrays_in_tuples(payload: bytes, message: str) -> None:
     with pytest.raises(pickle.UnpicklingError, match=message):

@@ -279,6 +279,8 @@ def build_array(pending: PendingArray) -> np.ndarray:
         raise pickle.UnpicklingError(
             f"refused an object array (dtype {dtype}): a pickle of MNIST holds numbers"
         )
+    if dtype.itemsize == 0:
+        raise pickle.UnpicklingError(f"refused an array of dtype {dtype}, whose items are empty")
     valid_shape = isinstance(shape, tuple) and all(
         isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in shape
     )
@@ -356,7 +358,6 @@ class ArrayUnpickler(pickle.Unpickler):
 
 
 MALFORMED_PICKLE_ERRORS = (
-    pickle.UnpicklingError,
     EOFError,
     ValueError,
     TypeError,
@@ -365,8 +366,9 @@ MALFORMED_PICKLE_ERRORS = (
     IndexError,
     MemoryError,
     OverflowError,
+    RecursionError,
 )
-"""What loading a malformed pickle raises: its defect, never a bug of the code reading it."""
+"""What loading a malformed pickle raises besides UnpicklingError: its defects."""
 
 
 def unpickle_arrays(stream: BinaryStream, *, max_bytes: int = WHEEL_PICKLE_MAX_BYTES) -> Any:
@@ -378,11 +380,11 @@ def unpickle_arrays(stream: BinaryStream, *, max_bytes: int = WHEEL_PICKLE_MAX_B
     """
     try:
         loaded = ArrayUnpickler(LimitedReader(stream, max_bytes), encoding="latin1").load()
+        return build_arrays(loaded)
     except pickle.UnpicklingError:
         raise
     except MALFORMED_PICKLE_ERRORS as error:
         raise pickle.UnpicklingError(f"a malformed pickle: {error!r}") from error
-    return build_arrays(loaded)
 
 
 def build_arrays(value: Any) -> Any:
