@@ -10,6 +10,7 @@ import io
 import os
 import pickle
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -411,6 +412,11 @@ def test_pip_and_what_it_started_do_not_outlive_the_call(
     if interruption == "timeout":
         assert "took more than 0.1 s; stopped it" in str(e.value)
     pip, grandchild, session = (int(n) for n in pids_file.read_text().split())
-    assert session == pip != os.getsid(0), "pip did not run in a session of its own"
-    assert not running(pip), "pip outlived pip_download"
-    wait_until(lambda: not running(grandchild), "the process pip started to be killed")
+    try:
+        assert session == pip != os.getsid(0), "pip did not run in a session of its own"
+        assert not running(pip), "pip outlived pip_download"
+        wait_until(lambda: not running(grandchild), "the process pip started to be killed")
+    finally:  # when the test fails, leave nothing running behind it
+        for pid in (pip, grandchild):
+            if running(pid):
+                os.kill(pid, signal.SIGKILL)
