@@ -58,7 +58,7 @@ def test_command_line_replaces_a_damaged_cache(
     assert cache.read_cache(path).source.endswith("(fetched from mirror https://m/)")
 
 
-def test_python_m_toolkit_data_runs(tmp_path: Path) -> None:
+def test_python_m_toolkit_data_runs() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "toolkit.data", "--help"],
         cwd=REPOSITORY,
