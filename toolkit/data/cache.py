@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -32,10 +33,8 @@ import numpy as np
 from toolkit.data.idx import ARRAY_NAMES, MNIST
 from toolkit.files import atomic_file
 
-try:
+if sys.platform != "win32":  # Windows has no advisory locks; an open file cannot be removed there
     import fcntl
-except ImportError:  # Windows: no advisory locks; an open file cannot be removed there anyway
-    fcntl = None  # type: ignore[assignment]
 
 CACHE_FILE = "mnist.npz"
 ORIGIN = "origin"
@@ -223,7 +222,7 @@ def cache_lock(path: Path, *, blocking: bool) -> Iterator[bool]:
     is killed releases it, so a leftover is never mistaken for a write under way. Where
     ``fcntl`` does not exist (Windows) it yields True without locking.
     """
-    if fcntl is None:
+    if sys.platform == "win32":
         yield True
         return
     with open(path.with_name(f"{path.name}.lock"), "ab") as lock:
