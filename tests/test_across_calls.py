@@ -1048,6 +1048,7 @@ class FreshDictModel(Layer):
         self.batches: list[np.ndarray] = []
         self.modes: list[bool] = []
         self.backward_grads: list[np.ndarray] = []
+        self._latest_grads: Arrays = {}
 
     @property  # type: ignore[override]
     def grads(self) -> Arrays:

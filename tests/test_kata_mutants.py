@@ -174,7 +174,7 @@ MUTANTS = (
         "mean squared error keeps the dtype of its first prediction",
         "softmax_cross_entropy",
         "self.dtype = prediction.dtype",
-        "if self.dtype is None:\n            self.dtype = prediction.dtype",
+        'if not hasattr(self, "dtype"):\n            self.dtype = prediction.dtype',
         "a dtype kept from an earlier call",
     ),
     Mutant(
@@ -214,46 +214,39 @@ MUTANTS = (
         "            for index, layer in enumerate(self.layers)\n"
         "            for name, array in layer.params.items()\n"
         "        }",
-        'if not hasattr(self, "_params"):\n'
-        "            self._params = {\n"
+        'if not hasattr(self, "_first_params"):\n'
+        "            self._first_params = {\n"
         '                f"{index}.{name}": array\n'
         "                for index, layer in enumerate(self.layers)\n"
         "                for name, array in layer.params.items()\n"
         "            }\n"
-        "        return self._params",
+        "        return self._first_params",
         "built once",
     ),
     Mutant(
         "Sequential runs the layers it was built with",
         "network",
-        "self.layers: list[Layer] = list(layers)\n"
-        "        # END SOLUTION\n\n"
-        "    def forward(self, x: np.ndarray) -> np.ndarray:\n"
-        "        # BEGIN SOLUTION\n"
-        "        for layer in self.layers:",
-        "self.layers: list[Layer] = list(layers)\n"
-        "        self._chain = tuple(layers)\n"
-        "        # END SOLUTION\n\n"
-        "    def forward(self, x: np.ndarray) -> np.ndarray:\n"
-        "        # BEGIN SOLUTION\n"
-        "        for layer in self._chain:",
+        "for layer in self.layers:\n            x = layer.forward(x)",
+        'self._chain = getattr(self, "_chain", None) or tuple(self.layers)\n'
+        "        for layer in self._chain:\n"
+        "            x = layer.forward(x)",
         "run the layers of self.layers",
     ),
     Mutant(
         "Sequential eval does nothing when already in evaluation mode",
         "network",
-        "self.training = False\n        for layer in self.layers:",
+        "super().eval()\n        for layer in self.layers:",
         "if not self.training:\n"
         "            return self\n"
-        "        self.training = False\n"
+        "        super().eval()\n"
         "        for layer in self.layers:",
         "already in that mode",
     ),
     Mutant(
         "Sequential eval flips the mode",
         "network",
-        "self.training = False\n        for layer in self.layers:\n            layer.eval()",
-        "self.training = not self.training\n"
+        "super().eval()\n        for layer in self.layers:\n            layer.eval()",
+        "super().eval() if self.training else super().train()\n"
         "        for layer in self.layers:\n"
         "            layer.train() if self.training else layer.eval()",
         "flips the mode",
