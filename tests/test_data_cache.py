@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from kata.paths import REPOSITORY
 from tests.mnist_fakes import (
     TRAIN_IMAGES,
     ForbiddenDownload,
@@ -37,8 +38,6 @@ from tests.mnist_fakes import (
 from toolkit.data import cache, sources
 from toolkit.data.idx import ARRAY_NAMES, MNIST
 from toolkit.files import atomic_file
-
-REPOSITORY = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(autouse=True)

@@ -10,11 +10,10 @@ import numpy as np
 import pytest
 
 import toolkit.data
+from kata.paths import REPOSITORY
 from tests.mnist_fakes import fake_mirror, fake_mnist, isolate, write_directory
 from toolkit.data import cache, sources
 from toolkit.data.__main__ import main, pixel_statistics
-
-REPOSITORY = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(autouse=True)
