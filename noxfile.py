@@ -12,6 +12,7 @@
     nox -s lint                  ruff check and ruff format --check
     nox -s gradescope            build the Gradescope autograder zip (INSTRUCTORS.md)
     nox -s classroom             write the GitHub Classroom workflow from the curriculum
+    nox -s student-copy -- DIR   the kata without its answers, for a class (INSTRUCTORS.md)
 
 Every session runs on the Python that runs nox (3.10 or newer), in a virtual environment made
 by uv when it is installed, by virtualenv otherwise, and kept between runs. What a session
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+import sys
 from pathlib import Path
 
 import nox
@@ -137,6 +139,28 @@ def bench(session: nox.Session) -> None:
     # the benchmark runs without PyTorch.
     session.run_install("python", "-m", "pip", "install", "torch==2.13.0+cpu", success_codes=[0, 1])
     session.run("python", "-m", "benchmarks.bench", *session.posargs, env=SINGLE_THREADED)
+
+
+@nox.session(venv_backend="none")
+def gradescope(session: nox.Session) -> None:
+    """Build the Gradescope autograder zip: `-- --output hw1.zip --exercises linear conv`."""
+    session.run(sys.executable, "-m", "kata.gradescope", "build", *session.posargs, external=True)
+
+
+@nox.session(venv_backend="none")
+def classroom(session: nox.Session) -> None:
+    """Write classroom/autograding.yml, the GitHub Classroom workflow, from the curriculum."""
+    session.run(sys.executable, "-m", "kata.classroom", *session.posargs, external=True)
+
+
+@nox.session(name="student-copy", venv_backend="none")
+def student_copy(session: nox.Session) -> None:
+    """Copy the kata without its answers for a class: `nox -s student-copy -- DIR`."""
+    if len(session.posargs) != 1:
+        session.error("give the folder to write: nox -s student-copy -- DIR")
+    session.run(
+        sys.executable, "-m", "kata.classroom", "--student-copy", *session.posargs, external=True
+    )
 
 
 @nox.session

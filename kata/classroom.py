@@ -1,9 +1,11 @@
-"""GitHub Classroom: the autograding workflow, written from the curriculum so it cannot drift.
+"""GitHub Classroom: the autograding workflow, written from the curriculum so it cannot drift,
+and the student copy of the kata (no answers) that a class starts from.
 
-Run by ``nox -s classroom``::
+Run by ``nox -s classroom`` and ``nox -s student-copy``::
 
-    python -m kata.classroom            # (re)write classroom/autograding.yml
-    python -m kata.classroom --check    # exit 1 when the committed file differs
+    python -m kata.classroom                      # (re)write classroom/autograding.yml
+    python -m kata.classroom --check              # exit 1 when the committed file differs
+    python -m kata.classroom --student-copy DIR   # the kata without its answers, into DIR
 
 The workflow grades a student's repository with this kata as the judge: it checks out the
 student's code, checks out the judge (the repository and ref named in its ``env``; the
@@ -19,6 +21,8 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import shutil
+import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -33,6 +37,7 @@ COMMAND_GRADER = "classroom-resources/autograding-command-grader@v1"
 REPORTER = "classroom-resources/autograding-grading-reporter@v1"
 COMPONENT_MINUTES = 10  # a step's time limit (the command grader's timeout is in minutes)
 CAPSTONE_MINUTES = 40  # a capstone trains on MNIST
+ANSWERS = ("solutions",)  # folders a student copy leaves out (reference/ is stubbed instead)
 # YAML 1.1 reads these words as booleans or null (GitHub's parser does: ``on``).
 YAML_1_1_WORDS = {"y", "n", "yes", "no", "on", "off", "true", "false", "null"}
 HEADER = """\
@@ -182,13 +187,76 @@ def render(root: Path = REPOSITORY, curriculum: Sequence[Exercise] = CURRICULUM)
     return HEADER + to_yaml(workflow(curriculum, dependencies)) + "\n"
 
 
+def tracked_files(root: Path) -> list[str]:
+    """The files git tracks under ``root``, relative, in git's order.
+
+    Raises:
+        ValueError: if ``root`` is not a git checkout (the copy is made from what is committed,
+            never from stray files).
+    """
+    try:
+        listed = subprocess.run(
+            ["git", "ls-files", "-z"], cwd=root, capture_output=True, check=True
+        ).stdout
+    except (OSError, subprocess.CalledProcessError) as error:
+        raise ValueError(f"the student copy is made from a git checkout; {root}: {error}") from None
+    return [name for name in listed.decode().split("\0") if name]
+
+
+def student_copy(destination: Path, root: Path = REPOSITORY) -> list[str]:
+    """Copy the committed kata to ``destination`` without its answers; return the files written.
+
+    ``solutions/`` is left out; ``reference/`` keeps its package file and its exercise modules'
+    names (the judge and the given code import them) with the pristine stubs as their
+    content, and nothing else, so no solution region is in the copy. Everything else is
+    copied as committed.
+
+    Raises:
+        ValueError: if ``destination`` exists and is not an empty folder, or ``root`` is not a
+            git checkout.
+    """
+    from kata.generate import read_reference, stubs
+
+    if destination.exists() and (not destination.is_dir() or any(destination.iterdir())):
+        raise ValueError(f"student copy: {destination} exists and is not an empty folder")
+    stub_files = stubs(read_reference(root, CURRICULUM))
+    written = []
+    for name in tracked_files(root):
+        top, _, rest = name.partition("/")
+        if top in ANSWERS or not (root / name).is_file():
+            continue
+        if top == "reference" and rest != "__init__.py" and rest not in stub_files:
+            continue  # nothing of reference/ but its package file and its stubbed modules
+        target = destination / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if top == "reference" and rest != "__init__.py":
+            target.write_text(stub_files[rest], encoding="utf-8")
+        else:
+            shutil.copy2(root / name, target)
+        written.append(name)
+    return written
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m kata.classroom",
         description="Write the GitHub Classroom workflow from the curriculum.",
     )
     parser.add_argument("--check", action="store_true", help="exit 1 if the file is not current")
+    parser.add_argument(
+        "--student-copy", type=Path, metavar="DIR", help="write the kata without its answers"
+    )
     arguments = parser.parse_args(argv)
+    if arguments.student_copy is not None:
+        try:
+            written = student_copy(arguments.student_copy)
+        except ValueError as error:
+            parser.error(str(error))
+        print(
+            f"wrote {len(written)} files to {arguments.student_copy}: no solutions/, and "
+            "reference/ holds the stubs (INSTRUCTORS.md says what a student copy can grade)"
+        )
+        return 0
     text = render()
     current = WORKFLOW.read_text(encoding="utf-8") if WORKFLOW.is_file() else None
     if arguments.check:

@@ -320,7 +320,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     watcher = Watcher()
     stop = threading.Event()
     saves, how = changes(watcher.exercises_dir, stop, poll=arguments.poll)
-    watcher.say(f"Watching {watcher.exercises_dir} ({how}); Ctrl-C stops.")
+    watcher.say(f"Watching {watcher.exercises_dir} through {how}; Ctrl-C stops.")
     try:
         run(watcher, saves, arguments.id)
     except KeyboardInterrupt:

@@ -8,10 +8,13 @@ forgotten in it.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 
-from kata import classroom
+from kata import classroom, generate
 from kata.curriculum import CURRICULUM, Exercise
 from kata.gradescope import points, requirements
 
@@ -75,3 +78,32 @@ def test_the_committed_file_parses_to_the_workflow():
     yaml = pytest.importorskip("yaml")
     text = (REPOSITORY / "classroom" / "autograding.yml").read_text(encoding="utf-8")
     assert yaml.safe_load(text) == the_workflow()
+
+
+def test_the_student_copy_has_no_answers_and_its_judge_still_collects(tmp_path):
+    copy = tmp_path / "class"
+    written = classroom.student_copy(copy)
+    stubs = generate.stubs(generate.read_reference(REPOSITORY, CURRICULUM))
+    assert "tests/conftest.py" in written and "noxfile.py" in written
+    assert not (copy / "solutions").exists()
+    for path in (copy / "reference").glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        assert not any(line.strip() == "# BEGIN SOLUTION" for line in text.splitlines()), path
+        if path.name != "__init__.py":
+            assert text == stubs[path.name]
+    collected = subprocess.run(
+        [sys.executable, "-m", "pytest", "tests", "--impl", "exercises", "--collect-only", "-q"],
+        cwd=copy,
+        env={key: value for key, value in os.environ.items() if key != "PYTHONPATH"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert collected.returncode == 0, collected.stdout + collected.stderr
+
+
+def test_the_student_copy_never_writes_into_a_folder_that_holds_files(tmp_path):
+    (tmp_path / "keep.txt").write_text("mine")
+    with pytest.raises(ValueError, match="not an empty folder"):
+        classroom.student_copy(tmp_path)
+    assert [path.name for path in tmp_path.iterdir()] == ["keep.txt"]
