@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from kata.curriculum import CURRICULUM, Exercise
+from kata.curriculum import CURRICULUM, Exercise, exercise_modules
 from kata.gradescope import points, requirements
 
 REPOSITORY = Path(__file__).resolve().parent.parent
@@ -37,7 +37,7 @@ COMMAND_GRADER = "classroom-resources/autograding-command-grader@v1"
 REPORTER = "classroom-resources/autograding-grading-reporter@v1"
 COMPONENT_MINUTES = 10  # a step's time limit (the command grader's timeout is in minutes)
 CAPSTONE_MINUTES = 40  # a capstone trains on MNIST
-ANSWERS = ("solutions",)  # folders a student copy leaves out (reference/ is stubbed instead)
+ANSWERS = ("solutions",)  # folders a student copy leaves out (reference/ becomes aliases)
 # YAML 1.1 reads these words as booleans or null (GitHub's parser does: ``on``).
 YAML_1_1_WORDS = {"y", "n", "yes", "no", "on", "off", "true", "false", "null"}
 HEADER = """\
@@ -203,34 +203,54 @@ def tracked_files(root: Path) -> list[str]:
     return [name for name in listed.decode().split("\0") if name]
 
 
+REFERENCE_INIT = '''"""A student copy of the kata has no answers: each module here is your own.
+
+``reference.<module>`` is ``exercises.<module>``: the given code and the judge import
+``reference`` for the reference networks (the training command, the capstones' speed guard),
+and here they get yours. The instructors' copy of the kata has the real one.
+"""
+'''
+
+REFERENCE_ALIAS = '''"""A student copy has no answers: this is your own ``exercises.{module}``."""
+
+import importlib
+import sys
+
+sys.modules[__name__] = importlib.import_module("exercises.{module}")
+'''
+
+
 def student_copy(destination: Path, root: Path = REPOSITORY) -> list[str]:
     """Copy the committed kata to ``destination`` without its answers; return the files written.
 
-    ``solutions/`` is left out; ``reference/`` keeps its package file and its exercise modules'
-    names (the judge and the given code import them) with the pristine stubs as their
-    content, and nothing else, so no solution region is in the copy. Everything else is
-    copied as committed.
+    ``solutions/`` is left out, and each module of ``reference/`` stands for the learner's own
+    module of ``exercises/`` (an alias: importing ``reference.linear`` gives
+    ``exercises.linear``). So the copy holds no solution region, and still grades every
+    exercise locally: the capstones' speed guard, which times the learner's network against
+    the reference network, then times it against itself, and ``nox -s train`` trains the
+    learner's networks. Everything else is copied as committed.
 
     Raises:
         ValueError: if ``destination`` exists and is not an empty folder, or ``root`` is not a
             git checkout.
     """
-    from kata.generate import read_reference, stubs
-
     if destination.exists() and (not destination.is_dir() or any(destination.iterdir())):
         raise ValueError(f"student copy: {destination} exists and is not an empty folder")
-    stub_files = stubs(read_reference(root, CURRICULUM))
+    modules = set(exercise_modules(CURRICULUM))
     written = []
     for name in tracked_files(root):
         top, _, rest = name.partition("/")
         if top in ANSWERS or not (root / name).is_file():
             continue
-        if top == "reference" and rest != "__init__.py" and rest not in stub_files:
-            continue  # nothing of reference/ but its package file and its stubbed modules
+        if top == "reference" and rest != "__init__.py" and rest.removesuffix(".py") not in modules:
+            continue  # reference/ is its package file and its exercise modules, nothing else
         target = destination / name
         target.parent.mkdir(parents=True, exist_ok=True)
-        if top == "reference" and rest != "__init__.py":
-            target.write_text(stub_files[rest], encoding="utf-8")
+        if rest == "__init__.py" and top == "reference":
+            target.write_text(REFERENCE_INIT, encoding="utf-8")
+        elif top == "reference":
+            alias = REFERENCE_ALIAS.format(module=rest.removesuffix(".py"))
+            target.write_text(alias, encoding="utf-8")
         else:
             shutil.copy2(root / name, target)
         written.append(name)
@@ -254,7 +274,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.error(str(error))
         print(
             f"wrote {len(written)} files to {arguments.student_copy}: no solutions/, and "
-            "reference/ holds the stubs (INSTRUCTORS.md says what a student copy can grade)"
+            "reference/ stands for the student's own exercises/ (INSTRUCTORS.md)"
         )
         return 0
     text = render()

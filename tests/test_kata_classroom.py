@@ -14,7 +14,7 @@ import sys
 
 import pytest
 
-from kata import classroom, generate
+from kata import classroom
 from kata.curriculum import CURRICULUM, Exercise
 from kata.gradescope import points, requirements
 
@@ -83,23 +83,29 @@ def test_the_committed_file_parses_to_the_workflow():
 def test_the_student_copy_has_no_answers_and_its_judge_still_collects(tmp_path):
     copy = tmp_path / "class"
     written = classroom.student_copy(copy)
-    stubs = generate.stubs(generate.read_reference(REPOSITORY, CURRICULUM))
     assert "tests/conftest.py" in written and "noxfile.py" in written
     assert not (copy / "solutions").exists()
+    answers = {path.name for path in (REPOSITORY / "reference").glob("*.py")}
+    assert {path.name for path in (copy / "reference").glob("*.py")} == answers
     for path in (copy / "reference").glob("*.py"):
         text = path.read_text(encoding="utf-8")
-        assert not any(line.strip() == "# BEGIN SOLUTION" for line in text.splitlines()), path
-        if path.name != "__init__.py":
-            assert text == stubs[path.name]
+        assert "SOLUTION" not in text, path
+        assert text != (REPOSITORY / "reference" / path.name).read_text(encoding="utf-8")
+    environment = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
     collected = subprocess.run(
         [sys.executable, "-m", "pytest", "tests", "--impl", "exercises", "--collect-only", "-q"],
         cwd=copy,
-        env={key: value for key, value in os.environ.items() if key != "PYTHONPATH"},
+        env=environment,
         capture_output=True,
         text=True,
         check=False,
     )
     assert collected.returncode == 0, collected.stdout + collected.stderr
+    alias = "import reference.linear, exercises.linear; print(reference.linear is exercises.linear)"
+    same = subprocess.run(
+        [sys.executable, "-c", alias], cwd=copy, env=environment, capture_output=True, text=True
+    )
+    assert same.stdout.strip() == "True", same.stderr
 
 
 def test_the_student_copy_never_writes_into_a_folder_that_holds_files(tmp_path):
