@@ -100,7 +100,7 @@ def tests(session: nox.Session) -> None:
 
     Arguments go to pytest in place of `tests`: `nox -s tests -- tests/test_linear.py -x`.
     """
-    install(session, "test", "progress", "plot", "lint")
+    install(session, "test", "progress", "plot", "watch", "lint")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     session.run("python", "-m", "kata.generate", "--check")
