@@ -50,6 +50,7 @@ JUDGE = ("kata", "tests", "toolkit", "reference", "benchmarks")  # folders the z
 EXTRAS = ("test", "progress")  # what the judge needs from pyproject.toml's extras
 DEFAULT_POINTS = 10.0  # an exercise's points when the curriculum sets none
 GRADE_TIMEOUT_SECONDS = 1800.0  # set Gradescope's own timeout above this (INSTRUCTORS.md)
+DONE_STATUSES = ("done", "cached")  # a cached capstone is done: its result was reused
 EXERCISES_FILE = "kata-exercises.txt"  # in the zip: the exercises an assignment grades
 
 GradeCommand = Callable[[Sequence[str], Path, Path], list[str]]
@@ -204,13 +205,14 @@ def outcome_lines(entry: dict[str, Any]) -> list[str]:
 def convert(results: dict[str, Any], *, execution_time: float | None = None) -> dict[str, Any]:
     """Gradescope's results.json from the grader's results (``kata.grade --results``).
 
-    One test per exercise, in curriculum order: ``score`` its points when done, 0 otherwise
-    (as the grader scores it), ``max_score`` its points, ``status`` passed when done, ``output``
-    the grader's message and the outcome of each of its tests. The top-level score is the sum.
+    One test per exercise, in curriculum order: ``score`` its points when done (or cached),
+    0 otherwise (as the grader scores it), ``max_score`` its points, ``status`` passed when
+    done, ``output`` the grader's message and the outcome of each of its tests. The top-level
+    score is the sum.
     """
     tests: list[dict[str, Any]] = []
     for number, entry in enumerate(results["exercises"], start=1):
-        done = entry["status"] == "done"
+        done = entry["status"] in DONE_STATUSES
         tally = f"{entry['status']}: {entry.get('passed', 0)} of {entry.get('total', 0)} tests pass"
         output = "\n\n".join(
             part
@@ -228,10 +230,10 @@ def convert(results: dict[str, Any], *, execution_time: float | None = None) -> 
                 "visibility": "visible",
             }
         )
-    done = sum(test["status"] == "passed" for test in tests)
+    passed = sum(test["status"] == "passed" for test in tests)
     document: dict[str, Any] = {
         "score": float(sum(test["score"] for test in tests)),
-        "output": f"{done} of {len(tests)} exercises done.",
+        "output": f"{passed} of {len(tests)} exercises done.",
         "visibility": "visible",
         "stdout_visibility": "hidden",
         "tests": tests,

@@ -41,7 +41,7 @@ from kata.curriculum import CURRICULUM, Exercise, exercise
 REPOSITORY = Path(__file__).resolve().parent.parent
 POLL_SECONDS = 0.3  # the mtime poller's period: a save is seen within this time
 EVENT_STEP_MS = 50  # watchfiles yields once no new event came for this long
-DONE = "done"
+DONE_STATUSES = ("done", "cached")  # a cached capstone is done: its result was reused
 
 GradeCommand = Callable[[Sequence[str], Path], list[str]]
 
@@ -77,6 +77,11 @@ class Result:
     def line(self) -> str:
         """The exercise's line of the progress table."""
         return f"{self.id}  {self.title}  {self.status}  {self.passed}/{self.total}"
+
+    @property
+    def done(self) -> bool:
+        """Done, or a capstone whose unchanged result was reused."""
+        return self.status in DONE_STATUSES
 
 
 class GradeError(Exception):
@@ -163,14 +168,18 @@ class Watcher:
         ids = [item.id for item in self.curriculum]
         start = ids.index(after) + 1 if after in ids else 0
         return next(
-            (item for item in self.curriculum[start:] if self.status.get(item.id) != DONE), None
+            (item for item in self.curriculum[start:] if not self.known_done(item.id)), None
         )
+
+    def known_done(self, exercise_id: str) -> bool:
+        """Whether the last grade of ``exercise_id`` found it done (False when never graded)."""
+        return self.status.get(exercise_id) in DONE_STATUSES
 
     def targets(self, module: str) -> list[str]:
         """What a save of ``exercises/<module>.py`` grades: its first exercise not done, or
         every exercise of the module when all are done (to show whether the save broke one)."""
         own = [item.id for item in self.curriculum if item.module == module]
-        not_done = [exercise_id for exercise_id in own if self.status.get(exercise_id) != DONE]
+        not_done = [exercise_id for exercise_id in own if not self.known_done(exercise_id)]
         return not_done[:1] or own
 
     def start(self, exercise_id: str | None = None) -> None:
@@ -184,9 +193,9 @@ class Watcher:
         except GradeError as error:
             self.say(str(error))
             return
-        done = sum(result.status == DONE for result in results)
+        done = sum(result.done for result in results)
         self.say(f"{done} of {len(results)} exercises done.")
-        current = next((result for result in results if result.status != DONE), None)
+        current = next((result for result in results if not result.done), None)
         if current is None:
             self.say("Every exercise is done. Saves are still regraded.")
         else:
@@ -203,7 +212,7 @@ class Watcher:
     def report(self, ids: Sequence[str]) -> None:
         """Grade ``ids`` and print each one's line, first failing check and, if it has just
         turned done, the next exercise."""
-        before = {exercise_id: self.status.get(exercise_id) for exercise_id in ids}
+        before = {exercise_id: self.known_done(exercise_id) for exercise_id in ids}
         started = time.perf_counter()
         try:
             results = self.grade(ids)
@@ -213,7 +222,7 @@ class Watcher:
         seconds = time.perf_counter() - started
         for result in results:
             self.show(result)
-            if result.status == DONE and before.get(result.id) != DONE:
+            if result.done and not before.get(result.id, False):
                 self.say(self.describe_next(result.id))
         self.say(f"(graded in {seconds:.1f} s; watching exercises/ for the next save)")
 
@@ -230,7 +239,7 @@ class Watcher:
     def show(self, result: Result) -> None:
         """The exercise's table line, and its first failing check unless it is done."""
         self.say(result.line())
-        if result.status != DONE and result.message.strip():
+        if not result.done and result.message.strip():
             self.say("\n".join("    " + line for line in result.message.strip().splitlines()))
 
     def say(self, text: str) -> None:

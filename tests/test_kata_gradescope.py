@@ -110,6 +110,13 @@ def test_convert_gives_one_test_per_exercise_with_its_points_and_messages():
     assert tests[1]["output"].startswith("failing: 1 of 2 tests pass")
 
 
+def test_a_cached_capstone_passes_with_its_points():
+    cached = {**RESULTS["exercises"][2], "status": "cached", "points": 20.0, "message": ""}
+    document = gradescope.convert({**RESULTS, "exercises": [cached]})
+    assert document["tests"][0]["status"] == "passed"
+    assert document["score"] == document["tests"][0]["score"] == 20.0
+
+
 @pytest.mark.parametrize(
     ("change", "problem"),
     [

@@ -2,9 +2,9 @@
 
 The fake grader is a script that writes a results file in the grader's format, the status of
 each exercise read from its file in a temporary ``exercises/``: a file holding ``<id>: done``
-makes that exercise done, ``crash`` makes the grader exit without results. No test waits on a
-clock: the watchers of files are read through a queue, with a generous timeout only as a guard
-against a hang.
+makes that exercise done (``<id>: cached``: done, its result reused), and ``crash`` makes the
+grader exit without results. No test waits on a clock: the watchers of files are read through
+a queue, with a generous timeout only as a guard against a hang.
 """
 
 from __future__ import annotations
@@ -49,10 +49,12 @@ FAKE_GRADER = textwrap.dedent(
         if "crash" in source:
             print("the grader fell over")
             sys.exit(3)
-        done = f"{exercise_id}: done" in source
+        cached = f"{exercise_id}: cached" in source
+        done = f"{exercise_id}: done" in source or cached
+        status = "cached" if cached else "done" if done else "failing"
         entries.append({
             "id": exercise_id, "title": exercise_id.title(), "module": modules[exercise_id],
-            "status": "done" if done else "failing",
+            "status": status,
             "passed": 2 if done else 1, "failed": 0 if done else 1, "total": 2,
             "points": 10.0 if done else 0.0, "max_points": 10.0,
             "message": "" if done else f"First failing check: {exercise_id} is wrong",
@@ -139,6 +141,16 @@ def test_a_module_of_two_exercises_grades_the_first_not_done_then_both(kata):
     assert graded(watcher)[-1] == "delta"
     watcher.changed([path])
     assert graded(watcher)[-1] == "gamma delta"  # all done: a save shows whether it broke one
+
+
+def test_a_cached_capstone_counts_as_done(kata):
+    watcher, out = kata
+    save(watcher, "alpha", "alpha: done")
+    save(watcher, "beta", "beta: done")
+    save(watcher, "models", "gamma: cached")
+    watcher.start()
+    assert "3 of 4 exercises done." in out.getvalue()
+    assert "delta  Delta  failing  1/2" in out.getvalue()
 
 
 def test_the_next_exercise_wraps_to_an_earlier_one_not_done(kata):
