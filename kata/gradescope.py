@@ -2,7 +2,7 @@
 
 Built by ``nox -s gradescope`` (see INSTRUCTORS.md)::
 
-    python -m kata.gradescope build                       # gradescope-autograder.zip, all
+    python -m kata.gradescope build                       # dist/gradescope-autograder.zip
     python -m kata.gradescope build --output hw1.zip --exercises linear conv   # a part
     python -m kata.gradescope run --root /autograder                     # what run_autograder does
 
@@ -389,7 +389,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     make = commands.add_parser("build", help="write the autograder zip")
     make.add_argument(
-        "--output", type=Path, default=Path("gradescope-autograder.zip"), help="the zip to write"
+        "--output",
+        type=Path,
+        default=Path("dist", "gradescope-autograder.zip"),
+        help="the zip to write (default: dist/gradescope-autograder.zip, ignored by git)",
     )
     make.add_argument("--exercises", nargs="+", default=[], help="grade only these exercises")
     grade = commands.add_parser("run", help="grade ROOT/submission into ROOT/results")
@@ -397,8 +400,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     grade.add_argument("--timeout", type=float, default=GRADE_TIMEOUT_SECONDS)
     arguments = parser.parse_args(argv)
     if arguments.command == "build":
+        if arguments.output.parent == Path("dist"):
+            arguments.output.parent.mkdir(exist_ok=True)
         if not arguments.output.parent.is_dir():
-            parser.error(f"output {arguments.output}: the folder does not exist")
+            parser.error(f"--output {arguments.output}: the folder does not exist")
         try:
             names = build(arguments.output, exercises=arguments.exercises)
         except ValueError as error:
