@@ -9,9 +9,10 @@ Run by ``nox -s watch``::
 On every save of a file in ``exercises/``, the exercises of that module are graded (the first
 one not done; all of them when all are done) and one short report is printed: the exercise's
 line of the progress table, its first failing check, and, when it has just turned done, the
-next exercise to work on. Before the first save, the exercise in progress is the one named on
-the command line, else the first exercise of the curriculum that is not done (one grade of the
-whole curriculum at start finds it).
+next exercise to work on. A grade that may train a capstone shows the grader's output live
+(the capstone's progress while it trains). Before the first save, the exercise in progress is
+the one named on the command line, else the first exercise of the curriculum that is not done
+(one grade of the whole curriculum at start finds it).
 
 Each grade is ``python -m kata.grade <ids> --results FILE`` in a subprocess, read back from the
 results file (its format: ``kata.grade --help``): learner code that loops forever, crashes or
@@ -139,29 +140,38 @@ class Watcher:
     def grade(self, ids: Sequence[str]) -> list[Result]:
         """Run the grader on ``ids`` (all when empty) in a subprocess and read its results.
 
+        The grader's own output is kept out of the way, except when the grade may train a
+        capstone (a grade of everything, or of a capstone): its progress then shows live.
+
         Raises:
             GradeError: if it wrote no results; the message ends with the grader's output.
         """
+        live = self.may_train(ids)
         with tempfile.TemporaryDirectory(prefix="kata-watch-") as directory:
             results = Path(directory) / "results.json"
             completed = subprocess.run(
                 self.command(ids, results),
                 cwd=self.root,
-                capture_output=True,
+                capture_output=not live,
                 text=True,
                 check=False,
             )
             try:
                 graded = read_results(results)
             except GradeError as error:
-                output = (completed.stdout + completed.stderr).strip()
+                shown = "is above" if live else f":\n{completed.stdout}{completed.stderr}".rstrip()
                 raise GradeError(
                     f"{error}\nthe grader exited with status {completed.returncode}; "
-                    f"its output:\n{output}"
+                    f"its output {shown}"
                 ) from None
         for result in graded:
             self.status[result.id] = result.status
         return graded
+
+    def may_train(self, ids: Sequence[str]) -> bool:
+        """Whether grading ``ids`` (all when empty) may train a capstone on MNIST."""
+        graded = [item for item in self.curriculum if not ids or item.id in ids]
+        return any(getattr(item, "capstone", False) for item in graded)
 
     def next_not_done(self, after: str | None = None) -> Exercise | None:
         """The first exercise not known done, in curriculum order (after ``after`` if given)."""

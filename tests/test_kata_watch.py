@@ -16,6 +16,7 @@ import sys
 import textwrap
 import threading
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -29,7 +30,6 @@ CURRICULUM = (
     Exercise("gamma", "Third", "models", ("h",)),
     Exercise("delta", "Fourth", "models", ("k",)),
 )
-MODULES = {item.id: item.module for item in CURRICULUM}
 HANG_GUARD_SECONDS = 60.0
 
 FAKE_GRADER = textwrap.dedent(
@@ -40,6 +40,7 @@ FAKE_GRADER = textwrap.dedent(
     arguments = sys.argv[2:]
     results = pathlib.Path(arguments[arguments.index("--results") + 1])
     ids = arguments[: arguments.index("--results")] or list(modules)
+    print("the grader's own output for", " ".join(ids))
     log = pathlib.Path("graded.log")
     earlier = log.read_text() if log.exists() else ""
     log.write_text(earlier + " ".join(ids) + "\\n")
@@ -65,20 +66,27 @@ FAKE_GRADER = textwrap.dedent(
 )
 
 
-@pytest.fixture
-def kata(tmp_path: Path) -> tuple[watch.Watcher, io.StringIO]:
-    """A watcher over a temporary repository whose grader is the fake one."""
-    (tmp_path / "exercises").mkdir()
-    for module in set(MODULES.values()):
-        (tmp_path / "exercises" / f"{module}.py").write_text("# stub\n")
-    fake = tmp_path / "fake_grader.py"
+def make_watcher(
+    root: Path, curriculum: Sequence[Exercise] = CURRICULUM
+) -> tuple[watch.Watcher, io.StringIO]:
+    """A watcher over a temporary repository ``root`` whose grader is the fake one."""
+    (root / "exercises").mkdir()
+    for module in {item.module for item in curriculum}:
+        (root / "exercises" / f"{module}.py").write_text("# stub\n")
+    fake = root / "fake_grader.py"
     fake.write_text(FAKE_GRADER)
+    modules = {item.id: item.module for item in curriculum}
 
     def command(ids: Sequence[str], results: Path) -> list[str]:
-        return [sys.executable, str(fake), json.dumps(MODULES), *ids, "--results", str(results)]
+        return [sys.executable, str(fake), json.dumps(modules), *ids, "--results", str(results)]
 
     out = io.StringIO()
-    return watch.Watcher(tmp_path, command=command, out=out, curriculum=CURRICULUM), out
+    return watch.Watcher(root, command=command, out=out, curriculum=curriculum), out
+
+
+@pytest.fixture
+def kata(tmp_path: Path) -> tuple[watch.Watcher, io.StringIO]:
+    return make_watcher(tmp_path)
 
 
 def save(watcher: watch.Watcher, module: str, text: str) -> Path:
@@ -197,6 +205,22 @@ def test_run_reports_at_start_then_once_per_batch_of_saves(kata):
     text = out.getvalue()
     assert graded(watcher) == ["alpha beta gamma delta", "alpha", "beta"]
     assert text.index("alpha is done") < text.index("beta is done. Next: gamma")
+
+
+@dataclass(frozen=True)
+class Capstone(Exercise):
+    capstone: bool = True
+
+
+def test_a_grade_that_may_train_a_capstone_shows_the_graders_output_live(tmp_path, capfd):
+    capstone = Capstone("gamma", "Third", "models", ("h",))
+    watcher, _ = make_watcher(tmp_path, (*CURRICULUM[:2], capstone, CURRICULUM[3]))
+    watcher.changed([save(watcher, "alpha", "alpha: done")])
+    assert "the grader's own output" not in capfd.readouterr().out  # a component: kept quiet
+    watcher.changed([save(watcher, "models", "")])
+    assert "the grader's own output for gamma" in capfd.readouterr().out  # its progress shows
+    watcher.start()
+    assert "the grader's own output for alpha beta gamma delta" in capfd.readouterr().out
 
 
 def test_read_results_names_the_file_when_it_is_not_a_results_file(tmp_path):
