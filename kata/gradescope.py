@@ -207,18 +207,15 @@ def convert(results: dict[str, Any], *, execution_time: float | None = None) -> 
 
     One test per exercise, in curriculum order: ``score`` its points when done (or cached),
     0 otherwise (as the grader scores it), ``max_score`` its points, ``status`` passed when
-    done, ``output`` the grader's message and the outcome of each of its tests. The top-level
-    score is the sum.
+    done, ``output`` the grader's message (or, when it has none, the status and the count of
+    tests passed) and the outcome of each of its tests. The top-level score is the sum.
     """
     tests: list[dict[str, Any]] = []
     for number, entry in enumerate(results["exercises"], start=1):
         done = entry["status"] in DONE_STATUSES
         tally = f"{entry['status']}: {entry.get('passed', 0)} of {entry.get('total', 0)} tests pass"
-        output = "\n\n".join(
-            part
-            for part in (tally, entry.get("message", "").strip(), "\n".join(outcome_lines(entry)))
-            if part
-        )
+        message = entry.get("message", "").strip() or tally  # the grader's words first
+        output = "\n\n".join(part for part in (message, "\n".join(outcome_lines(entry))) if part)
         tests.append(
             {
                 "name": f"{entry['id']}: {entry.get('title', '')}".rstrip(": "),

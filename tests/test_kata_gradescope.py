@@ -107,7 +107,8 @@ def test_convert_gives_one_test_per_exercise_with_its_points_and_messages():
     assert [test["number"] for test in tests] == ["1", "2", "3"]
     assert "dx is wrong" in tests[1]["output"]
     assert "timeout  tests/test_pool.py::test_b" in tests[1]["output"]
-    assert tests[1]["output"].startswith("failing: 1 of 2 tests pass")
+    assert tests[1]["output"].startswith("First failing check: tests/test_pool.py::test_b")
+    assert tests[0]["output"].startswith("done: 2 of 2 tests pass")  # no message: the count
 
 
 def test_a_cached_capstone_passes_with_its_points():
@@ -343,3 +344,14 @@ def test_end_to_end_a_hostile_module_fails_only_its_own_exercise(autograder_zip,
     assert linear["score"] == 0.0
     assert "hostile module" in linear["output"]
     assert document["score"] == numgrad["max_score"]  # not the forged 1000
+
+
+def test_end_to_end_a_module_that_ends_the_process_fails_only_its_own_exercise(
+    autograder_zip, tmp_path
+):
+    submission = {"numgrad.py": reference_text("numgrad"), "linear.py": "import os\nos._exit(0)\n"}
+    document = run_autograder(autograder_zip, tmp_path, submission)
+    numgrad, linear = document["tests"]
+    assert numgrad["status"] == "passed"
+    assert (linear["status"], linear["score"]) == ("failed", 0.0)
+    assert "os._exit" in linear["output"]
