@@ -83,14 +83,14 @@ def install(session: nox.Session, *extras: str) -> None:
 @nox.session
 def grade(session: nox.Session) -> None:
     """Grade your exercises (the default session); `-- linear` grades one."""
-    install(session, "test", "progress")
+    install(session, "test")
     session.run("python", "-m", "kata.grade", *session.posargs)
 
 
 @nox.session
 def watch(session: nox.Session) -> None:
     """Regrade the exercise in progress on every save of a file in exercises/ (Ctrl-C stops)."""
-    install(session, "test", "progress", "watch")
+    install(session, "test", "watch")
     session.run("python", "-m", "kata.watch", *session.posargs)
 
 
@@ -100,7 +100,7 @@ def tests(session: nox.Session) -> None:
 
     Arguments go to pytest in place of `tests`: `nox -s tests -- tests/test_linear.py -x`.
     """
-    install(session, "test", "progress", "plot", "watch", "lint")
+    install(session, "test", "plot", "watch", "lint")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     session.run("python", "-m", "kata.generate", "--check")
@@ -127,7 +127,7 @@ def data(session: nox.Session) -> None:
 @nox.session
 def train(session: nox.Session) -> None:
     """Train a reference network: `nox -s train -- mlp --epochs 5 --plot mlp.png`."""
-    install(session, "progress", "plot")
+    install(session, "plot")
     session.run("python", "-m", "toolkit.train", *session.posargs)
 
 

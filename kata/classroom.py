@@ -183,7 +183,7 @@ def _scalar(value: Any) -> str:
 
 def render(root: Path = REPOSITORY, curriculum: Sequence[Exercise] = CURRICULUM) -> str:
     """The text of ``classroom/autograding.yml``."""
-    dependencies = requirements(root / "pyproject.toml", ("test", "progress"))
+    dependencies = requirements(root / "pyproject.toml")
     return HEADER + to_yaml(workflow(curriculum, dependencies)) + "\n"
 
 

@@ -30,6 +30,7 @@ a document against its documented fields before it is written.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import shutil
@@ -47,7 +48,7 @@ from kata.curriculum import CURRICULUM, Exercise, exercise, exercise_modules
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 JUDGE = ("kata", "tests", "toolkit", "reference", "benchmarks")  # folders the zip holds
-EXTRAS = ("test", "progress")  # what the judge needs from pyproject.toml's extras
+EXTRAS = ("test",)  # what the judge needs from pyproject.toml's extras
 DEFAULT_POINTS = 10.0  # an exercise's points when the curriculum sets none
 GRADE_TIMEOUT_SECONDS = 1800.0  # set Gradescope's own timeout above this (INSTRUCTORS.md)
 DONE_STATUSES = ("done", "cached")  # a cached capstone is done: its result was reused
@@ -117,13 +118,16 @@ def points(item: Exercise) -> float:
     return float(getattr(item, "points", DEFAULT_POINTS))
 
 
+def load_toml(path: Path) -> dict[str, Any]:
+    """A TOML file, read by tomllib (by tomli on Python 3.10: the ``test`` extra has it)."""
+    toml = importlib.import_module("tomllib" if sys.version_info >= (3, 11) else "tomli")
+    document: dict[str, Any] = toml.loads(path.read_text(encoding="utf-8"))
+    return document
+
+
 def requirements(pyproject: Path, extras: Sequence[str] = EXTRAS) -> list[str]:
     """The judge's requirements: [project] dependencies and ``extras``, from pyproject.toml."""
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # nox depends on tomli there
-        import tomli as tomllib
-    project = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]
+    project = load_toml(pyproject)["project"]
     optional = project.get("optional-dependencies", {})
     return [
         *project.get("dependencies", []),
