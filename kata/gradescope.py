@@ -30,10 +30,12 @@ a document against its documented fields before it is written.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import json
 import os
 import shutil
+import signal
 import stat
 import subprocess
 import sys
@@ -51,6 +53,7 @@ JUDGE = ("kata", "tests", "toolkit", "reference", "benchmarks")  # folders the z
 EXTRAS = ("test",)  # what the judge needs from pyproject.toml's extras
 DEFAULT_POINTS = 10.0  # an exercise's points when the curriculum sets none
 GRADE_TIMEOUT_SECONDS = 1800.0  # set Gradescope's own timeout above this (INSTRUCTORS.md)
+STOP_GRACE_SECONDS = 10.0  # after the time limit's SIGINT, how long the grader has to stop
 DONE_STATUSES = ("done", "cached")  # a cached capstone is done: its result was reused
 EXERCISES_FILE = "kata-exercises.txt"  # in the zip: the exercises an assignment grades
 
@@ -339,22 +342,15 @@ def run(
             shutil.copyfile(path, work / "exercises" / f"{module}.py")
         results = work / "results.json"
         ids = [item.id for item in selected] if len(selected) < len(CURRICULUM) else []
-        try:
-            completed = subprocess.run(
-                command(ids, work, results),
-                cwd=source,
-                capture_output=True,
-                text=True,
-                timeout=timeout,
-                check=False,
-            )
-            output = completed.stdout + completed.stderr
-            print(output, flush=True)  # /autograder/results/stdout: the instructor's view
-            status = f"exit status {completed.returncode}"
-        except subprocess.TimeoutExpired as expired:
-            output = _text(expired.stdout) + _text(expired.stderr)
-            print(output, flush=True)
+        output, returncode = run_with_limit(
+            command(ids, work, results), cwd=source, timeout=timeout
+        )
+        print(output, flush=True)  # /autograder/results/stdout: the instructor's view
+        if returncode is None:
             status = f"stopped after the time limit of {timeout:g} s"
+            notes.insert(0, f"The grade was {status}: exercises not graded by then score 0.")
+        else:
+            status = f"exit status {returncode}"
         try:
             graded = json.loads(results.read_text(encoding="utf-8"))
             document = convert(graded, execution_time=time.perf_counter() - started)
@@ -377,10 +373,37 @@ def run(
     return document
 
 
-def _text(data: bytes | str | None) -> str:
-    if isinstance(data, bytes):
-        return data.decode(errors="replace")
-    return data or ""
+def run_with_limit(command: Sequence[str], *, cwd: Path, timeout: float) -> tuple[str, int | None]:
+    """Run ``command`` for at most ``timeout`` seconds; return its output (stdout and stderr)
+    and its exit status, None when it was stopped at the limit.
+
+    It runs in a session of its own. At the limit it gets SIGINT, as Ctrl-C would send (the
+    grader then stops its own pytest child), and SIGKILL after :data:`STOP_GRACE_SECONDS`.
+    """
+    process = subprocess.Popen(
+        command,
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        output, _ = process.communicate(timeout=timeout)
+        return output, process.returncode
+    except subprocess.TimeoutExpired:
+        _signal_group(process, signal.SIGINT)
+        try:
+            output, _ = process.communicate(timeout=STOP_GRACE_SECONDS)
+        except subprocess.TimeoutExpired:
+            _signal_group(process, signal.SIGKILL)
+            output, _ = process.communicate()
+        return output, None
+
+
+def _signal_group(process: subprocess.Popen[str], signal_number: int) -> None:
+    with contextlib.suppress(ProcessLookupError):  # already ended
+        os.killpg(process.pid, signal_number)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -246,10 +246,22 @@ def test_a_grader_that_writes_no_results_still_gives_a_valid_results_json(tmp_pa
 
 def test_a_grade_past_its_time_limit_is_stopped_and_reported(tmp_path):
     autograder_layout(tmp_path, {})
-    script = "import threading; threading.Event().wait()"  # never returns
+    script = "import threading; threading.Event().wait()"  # never returns; SIGINT ends it
     document = gradescope.run(tmp_path, command=fake_command(script), timeout=0.5)
     assert gradescope.validate(document) == []
     assert document["score"] == 0.0
+    assert "stopped after the time limit of 0.5 s" in document["output"]
+    assert document["output"].count("The grade was stopped after the time limit") == 1
+
+
+def test_a_grade_that_ignores_the_interrupt_is_killed(tmp_path, monkeypatch):
+    monkeypatch.setattr(gradescope, "STOP_GRACE_SECONDS", 0.5)
+    autograder_layout(tmp_path, {})
+    script = "import signal, threading; signal.signal(signal.SIGINT, signal.SIG_IGN); " + (
+        "threading.Event().wait()"
+    )
+    document = gradescope.run(tmp_path, command=fake_command(script), timeout=0.5)
+    assert gradescope.validate(document) == []
     assert "stopped after the time limit of 0.5 s" in document["output"]
 
 
