@@ -71,6 +71,7 @@ WATCHDOG_SLACK = 10.0  # seconds past a test's hard limit before the grader ends
 EXIT_GRACE = 10.0  # seconds the child may take to exit once pytest's session has finished
 STREAK_FOR_HINT = 3  # grades in a row a check fails before the hint command is shown
 RESULTS_SCHEMA = 1
+COMPUTED_MARK = re.compile(r"mark\.exercise\((?![\"'])")  # an id that is not a literal
 
 
 @dataclass(frozen=True)
@@ -332,12 +333,33 @@ class Options:
     state: Path | None = None
 
 
+def test_paths(ids: Sequence[str], tests: Path = REPOSITORY / "tests") -> list[str]:
+    """The test files that may hold tests of the exercises ``ids`` (all of ``tests/`` for none).
+
+    A focused grade then imports only those modules: collecting the whole suite costs a second
+    or more, most of a component exercise's grade. A file counts when it spells the mark
+    ``exercise("<id>")`` or marks its tests with a computed id (``exercise(case.exercise)``);
+    the kata's own tests (``test_kata_*``) judge no implementation. ``--exercise`` still selects
+    the tests inside.
+    """
+    if not ids:
+        return ["tests"]
+    marks = [f'exercise("{exercise_id}")' for exercise_id in ids]
+    files = []
+    for path in sorted(tests.glob("test_*.py")):
+        text = path.read_text(encoding="utf-8")
+        computed = COMPUTED_MARK.search(text) is not None
+        if not path.name.startswith("test_kata_") and (computed or any(m in text for m in marks)):
+            files.append(str(path.relative_to(tests.parent)))
+    return files or ["tests"]
+
+
 def pytest_command(
     report: Path, *, ids: Sequence[str] = (), options: Options | None = None
 ) -> list[str]:
     """The pytest command line that grades ``exercises/`` and streams results to ``report``."""
     options = options or Options()
-    command = [sys.executable, "-m", "pytest", "tests", "--impl", "exercises"]
+    command = [sys.executable, "-m", "pytest", *test_paths(ids), "--impl", "exercises"]
     command += ["-p", "kata.pytest_plugin", "--kata-report", str(report)]
     command += ["-p", "no:cacheprovider", "-o", "addopts="]  # -ra would list failures again
     if options.verbose:

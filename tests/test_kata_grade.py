@@ -46,6 +46,7 @@ from kata.grade import (
     status_of,
     stub_defects,
     summary,
+    test_paths,
     trim,
     update_state,
 )
@@ -596,3 +597,14 @@ def test_limits_marks_import_exits_and_lingering_threads_in_a_tiny_run(tmp_path,
         exits.message
     )
     assert records["test_starts_a_thread_that_never_ends"].outcome == "passed"
+
+
+def test_a_focused_grade_collects_only_the_files_that_may_hold_its_tests(tmp_path: Path) -> None:
+    tests = tmp_path / "tests"
+    tests.mkdir()
+    (tests / "test_linear.py").write_text('pytestmark = pytest.mark.exercise("linear")\n')
+    (tests / "test_pool.py").write_text('pytestmark = pytest.mark.exercise("pool")\n')
+    (tests / "test_across.py").write_text("marks=pytest.mark.exercise(case.exercise)\n")
+    (tests / "test_kata_tool.py").write_text('pytest.mark.exercise("linear")\n')
+    assert test_paths(["linear"], tests) == ["tests/test_across.py", "tests/test_linear.py"]
+    assert test_paths([], tests) == ["tests"]
