@@ -3,7 +3,7 @@
 ::
 
     python -m benchmarks.profile [--networks mlp lenet5] [--repeats 200] [--batch-size N]
-                                 [--no-torch]
+                                 [--no-torch] [--clock cpu|wall]
 
 For each network (the recipes of ``reference.models``, random data of MNIST's shape, as in
 ``benchmarks.bench``) a *round* runs one training step of the reference with a clock around
@@ -14,6 +14,12 @@ its twin (``benchmarks.bench.torch_step``). Rounds repeat ``--repeats`` times, s
 comes and goes on a shared machine hits every row alike; each row is the **median** over the
 rounds, in milliseconds, and its share of the reference's whole step. The ratio of the two
 whole steps measured in the same rounds is printed last.
+
+The clock is the **CPU time** of the process by default (``time.process_time``): on a machine
+shared with other busy processes, wall time counts the milliseconds this process waited for a
+core, and those land on whichever part was running when the scheduler took the core away (the
+same parts round after round, since every round has the same rhythm). CPU time counts only the
+work; ``--clock wall`` gives wall time, the right clock on a quiet machine.
 
 The inner rows (indented, ``:``) are measured apart from the step, on the arrays the step
 kept: they say how a layer's time splits, and they add up to about their layer's row.
@@ -47,17 +53,25 @@ from toolkit.layer import Layer  # noqa: E402
 WARMUP_ROUNDS = 5
 
 
-class Clock:
-    """Medians of named durations, collected round after round (names keep their first order)."""
+CLOCKS: dict[str, Callable[[], float]] = {"cpu": time.process_time, "wall": time.perf_counter}
 
-    def __init__(self) -> None:
+
+class Clock:
+    """Medians of named durations, collected round after round (names keep their first order).
+
+    Args:
+        now: the clock read before and after each call, in seconds (``CLOCKS``).
+    """
+
+    def __init__(self, now: Callable[[], float] = time.process_time) -> None:
+        self.now = now
         self.samples: dict[str, list[float]] = {}
 
     def time(self, name: str, function: Callable[..., Any], *args: Any) -> Any:
         """Call ``function(*args)``, add its duration to ``name``'s samples, return its result."""
-        start = time.perf_counter()
+        start = self.now()
         result = function(*args)
-        self.samples.setdefault(name, []).append(time.perf_counter() - start)
+        self.samples.setdefault(name, []).append(self.now() - start)
         return result
 
     def median_ms(self, name: str) -> float:
@@ -118,7 +132,12 @@ def profile_round(clock: Clock, recipe: Recipe, x: np.ndarray, y: np.ndarray) ->
 
 
 def profile(
-    network: str, *, repeats: int, batch_size: int | None, with_torch: bool
+    network: str,
+    *,
+    repeats: int,
+    batch_size: int | None,
+    with_torch: bool,
+    clock: Clock | None = None,
 ) -> tuple[Clock, list[str]]:
     """Run ``repeats`` profiled rounds of ``network``; the clock and the rows to print, in order."""
     rng = np.random.default_rng(0)
@@ -134,7 +153,7 @@ def profile(
         whole(x, y)
         if twin is not None:
             twin(x, y)
-    clock = Clock()
+    clock = Clock() if clock is None else clock
     for _ in range(repeats):
         profile_round(clock, recipe, x, y)
         clock.time("whole step (reference)", whole, x, y)
@@ -187,6 +206,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--repeats", type=_positive_int, default=200, help="rounds (200)")
     parser.add_argument("--batch-size", type=_positive_int, help="default: the recipe's")
     parser.add_argument("--no-torch", action="store_true", help="skip PyTorch's whole step")
+    parser.add_argument(
+        "--clock", choices=sorted(CLOCKS), default="cpu", help="CPU time (default) or wall time"
+    )
     return parser
 
 
@@ -202,13 +224,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     with_torch = not args.no_torch and torch_status() is None
     print(
         f"profile: numpy {np.__version__}, OPENBLAS_NUM_THREADS="
-        f"{os.environ['OPENBLAS_NUM_THREADS']}, {args.repeats} rounds, medians; PyTorch "
+        f"{os.environ['OPENBLAS_NUM_THREADS']}, {args.repeats} rounds, medians of "
+        f"{'CPU' if args.clock == 'cpu' else 'wall'} time; PyTorch "
         f"{'included' if with_torch else 'skipped'}",
         flush=True,
     )
     for network in args.networks:
         clock, rows = profile(
-            network, repeats=args.repeats, batch_size=args.batch_size, with_torch=with_torch
+            network,
+            repeats=args.repeats,
+            batch_size=args.batch_size,
+            with_torch=with_torch,
+            clock=Clock(CLOCKS[args.clock]),
         )
         batch_size = args.batch_size or NETWORKS[network](np.random.default_rng(0)).batch_size
         print()

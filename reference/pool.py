@@ -113,7 +113,7 @@ class MaxPool2d(_Pool2d):
         #   $\text{out} = \max_{(p,q)} X^{(p,q)}$ elementwise over $k^2$ such arrays.
         # MISTAKES:
         windows = self.window_slices(out_height, out_width)
-        out = x[windows[0]].copy()
+        out = x[windows[0]].copy(order="K")  # in x's memory order, which the next layers keep
         for index in windows[1:]:
             np.maximum(out, x[index], out=out)
         self.x, self.out = x, out
@@ -167,12 +167,18 @@ class MaxPool2d(_Pool2d):
         #     5) with x a float32 non-contiguous view: dx has dtype float64, expected float32
         #     (likely mistake: an intermediate array created as float64, the default dtype)`.
         x, out = self.x, self.out
-        dx = np.zeros(x.shape, dtype=dout.dtype)
-        unclaimed = np.ones(out.shape, dtype=bool)
+        dx = np.zeros_like(x, dtype=dout.dtype)  # x's shape, and its memory order
+        unclaimed = np.ones_like(out, dtype=bool)
+        is_max = np.empty_like(unclaimed)  # one scratch array for every position, via out=
+        overlapping = self.stride < self.kernel_size
         for index in self.window_slices(*out.shape[2:]):
-            is_max = (x[index] == out) & unclaimed
-            dx[index] += is_max * dout
-            unclaimed &= ~is_max
+            np.equal(x[index], out, out=is_max)
+            is_max &= unclaimed
+            if overlapping:
+                dx[index] += is_max * dout
+            else:  # the positions' slices are disjoint: each is written once, no sum needed
+                np.multiply(is_max, dout, out=dx[index])
+            unclaimed ^= is_max  # is_max lies inside unclaimed: this clears it, in place
         return dx
         # END SOLUTION
 
