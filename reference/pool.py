@@ -113,7 +113,7 @@ class MaxPool2d(_Pool2d):
         #   $\text{out} = \max_{(p,q)} X^{(p,q)}$ elementwise over $k^2$ such arrays.
         # MISTAKES:
         windows = self.window_slices(out_height, out_width)
-        out = x[windows[0]].copy(order="K")  # in x's memory order, which the next layers keep
+        out = x[windows[0]].copy()
         for index in windows[1:]:
             np.maximum(out, x[index], out=out)
         self.x, self.out = x, out

@@ -14,7 +14,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from benchmarks.bench import ratios, step_flops, torch_model
+from benchmarks.bench import cpu_ratios, ratios, step_flops, table, torch_model
 from reference.models import NETWORKS
 
 REPOSITORY = Path(__file__).resolve().parent.parent
@@ -82,3 +82,32 @@ def test_the_ratio_pairs_the_rounds_taken_back_to_back() -> None:
     reference = [{"examples_per_second": 100.0}, {"examples_per_second": 50.0}]
     torch = [{"examples_per_second": 80.0}, {"examples_per_second": 100.0}]
     assert ratios(reference, torch) == [0.8, 2.0]
+
+
+def test_the_cpu_ratio_divides_the_cpu_time_of_a_step() -> None:
+    reference = [{"cpu_step_seconds": 0.02}, {"cpu_step_seconds": 0.03}]
+    torch = [{"cpu_step_seconds": 0.04}, {"cpu_step_seconds": 0.02}]
+    assert cpu_ratios(reference, torch) == [0.5, 1.5]
+
+
+def test_the_table_prints_both_ratios_with_their_range() -> None:
+    def result(framework: str, examples_per_second: float, cpu: float) -> dict[str, object]:
+        return {
+            "network": "mlp",
+            "framework": framework,
+            "version": framework,
+            "batch_size": 128,
+            "examples_per_second": examples_per_second,
+            "epoch_seconds": 1.0,
+            "peak_memory_mib": 1.0,
+            "step_flops": 10**9,
+            "gflops_per_second": 1.0,
+            "cpu_step_seconds": cpu,
+        }
+
+    results = {
+        ("mlp", "reference"): [result("reference", 100.0, 0.02), result("reference", 50.0, 0.03)],
+        ("mlp", "torch"): [result("torch", 80.0, 0.04), result("torch", 100.0, 0.02)],
+    }
+    row = table(results, peak_flops=1e10).splitlines()[2]
+    assert row.endswith("| 1.40x (0.80-2.00) | 1.00x (0.50-1.50) |"), row
