@@ -51,6 +51,8 @@ from reference.models import NETWORKS, Recipe  # noqa: E402
 from toolkit.layer import Layer  # noqa: E402
 
 WARMUP_ROUNDS = 5
+UNUSED_PREFIX = "  0 "  # the inner rows of the first layer...
+UNUSED_PARTS = ("dcols", "col2im", "dx =")  # ...that compute its input gradient
 
 
 CLOCKS: dict[str, Callable[[], float]] = {"cpu": time.process_time, "wall": time.perf_counter}
@@ -79,7 +81,11 @@ class Clock:
 
 
 def inner_parts(clock: Clock, prefix: str, layer: Layer, x: np.ndarray, dout: np.ndarray) -> None:
-    """Time the parts of a layer's forward and backward again, on the arrays of the step."""
+    """Time the parts of a layer's forward and backward again, on the arrays of the step.
+
+    The parts that compute the input gradient are named with a ``dx`` part (``dcols``,
+    ``col2im`` and ``dx =``), so that the table can add them up for the first layer.
+    """
     if isinstance(layer, Conv2d):
         kh, kw = layer.kernel_size
         w2 = layer.params["W"].reshape(layer.out_channels, -1)
@@ -177,6 +183,16 @@ def table(network: str, batch_size: int, clock: Clock, rows: Sequence[str]) -> s
         lines.append(f"| {name} | {milliseconds:.3f} | {100 * milliseconds / step:.0f} % |")
     parts = sum(clock.median_ms(name) for name in outer)
     lines.append(f"| sum of the parts | {parts:.3f} | {100 * parts / step:.0f} % |")
+    unused = sum(
+        clock.median_ms(name)
+        for name in rows
+        if name.startswith(UNUSED_PREFIX) and any(part in name for part in UNUSED_PARTS)
+    )
+    if unused:
+        lines.append(
+            f"| the first layer's input gradient (no one uses it; PyTorch skips it) | "
+            f"{unused:.3f} | {100 * unused / step:.0f} % |"
+        )
     if "whole step (PyTorch)" in clock.samples:
         ratios = [
             ours / theirs

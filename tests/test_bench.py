@@ -111,3 +111,22 @@ def test_the_table_prints_both_ratios_with_their_range() -> None:
     }
     row = table(results, peak_flops=1e10).splitlines()[2]
     assert row.endswith("| 1.40x (0.80-2.00) | 1.00x (0.50-1.50) |"), row
+
+
+def test_the_profile_prints_every_layer_and_the_unused_input_gradient() -> None:
+    command = ["-m", "benchmarks.profile", "--networks", "two_layer_net", "--no-torch"]
+    result = subprocess.run(
+        [sys.executable, *command, "--repeats", "2", "--batch-size", "4"],
+        cwd=REPOSITORY,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    recipe = NETWORKS["two_layer_net"](np.random.default_rng(0))
+    for index, layer in enumerate(recipe.model):
+        for direction in ("forward", "backward"):
+            assert f"| {index} {layer!r} {direction} |" in result.stdout, result.stdout
+    for part in ("loss forward", "optimizer step", "whole step (reference)", "sum of the parts"):
+        assert f"| {part} |" in result.stdout, result.stdout
+    assert "| the first layer's input gradient" in result.stdout, result.stdout
