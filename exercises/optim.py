@@ -38,6 +38,20 @@ class Optimizer:
 
     def __init__(self, lr: float) -> None:
         self.lr = checks.positive("lr", lr)
+        self._work: dict[tuple[str, str], np.ndarray] = {}
+
+    def work(self, purpose: str, name: str, like: np.ndarray) -> np.ndarray:
+        """A scratch array of ``like``'s shape and dtype, the same one at every step.
+
+        For updates written with ``out=`` (``np.multiply(a, b, out=optimizer.work(...))``), so
+        that a step allocates nothing once the first step is done. ``purpose`` tells apart the
+        arrays one parameter needs at the same time; the contents are left from the last use.
+        """
+        key = (purpose, name)
+        buffer = self._work.get(key)
+        if buffer is None or buffer.shape != like.shape or buffer.dtype != like.dtype:
+            buffer = self._work[key] = np.empty_like(like)
+        return buffer
 
     def step(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> None:
         """Update every array of ``params`` in place from the array of ``grads`` of that name."""

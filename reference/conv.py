@@ -55,9 +55,10 @@ def im2col(x: np.ndarray, kh: int, kw: int, stride: int, padding: int) -> np.nda
     # HINT 3: cols viewed as six axes is (C, kh, kw, N, OH, OW): the (c, p, q) and (n, i, j)
     #   row and column orders of the layout are then plain reshapes. The slice of (p, q) is
     #   (N, C, OH, OW): its first two axes must be swapped to land in [:, p, q].
-    # HINT 4: Pad once (on the spatial axes), channels first, (C, N, Hp, Wp); allocate the
-    #   six-axis array with x's dtype; for each p < kh and q < kw copy the strided slice that
-    #   starts at (p, q) with step s into its [:, p, q]; reshape to (C*kh*kw, N*OH*OW).
+    # HINT 4: Pad once (on the spatial axes, only if padding > 0), channels first,
+    #   (C, N, Hp, Wp); allocate the six-axis array with x's dtype; for each p < kh and
+    #   q < kw copy the strided slice that starts at (p, q) with step s into its [:, p, q];
+    #   reshape to (C*kh*kw, N*OH*OW).
     # DERIVATION:
     #   The layout asks $\text{cols}_{(c,p,q),(n,i,j)} = \text{xpad}_{n,c,\,is+p,\,js+q}$.
     #   Reading the row and column indices as separate axes, `cols` is a six-axis array
@@ -77,11 +78,15 @@ def im2col(x: np.ndarray, kh: int, kw: int, stride: int, padding: int) -> np.nda
     #     i, j)] = xpad[n, c, i*s + p, j*s + q], shape (C*kh*kw, N*OH*OW): check the order of the
     #     axes before the final reshape, the stride of the slices and the padding on both sides (nox
     #     -s hint -- conv)`.
+    # STATED: height + 2 * padding
     n, channels, height, width = x.shape
     out_height = conv_output_size(height, kh, stride, padding)
     out_width = conv_output_size(width, kw, stride, padding)
-    pad = ((0, 0), (0, 0), (padding, padding), (padding, padding))
-    x_padded = np.pad(x.transpose(1, 0, 2, 3), pad)  # (C, N, Hp, Wp)
+    x_padded = channels_first = x.transpose(1, 0, 2, 3)  # (C, N, H, W), a view
+    if padding:  # (C, N, Hp, Wp): zeros, and x copied once inside the border
+        padded_shape = (channels, n, height + 2 * padding, width + 2 * padding)
+        x_padded = np.zeros(padded_shape, dtype=x.dtype)
+        x_padded[:, :, padding : padding + height, padding : padding + width] = channels_first
     cols = np.empty((channels, kh, kw, n, out_height, out_width), dtype=x.dtype)
     for p in range(kh):
         for q in range(kw):

@@ -36,6 +36,20 @@ class Optimizer:
 
     def __init__(self, lr: float) -> None:
         self.lr = checks.positive("lr", lr)
+        self._work: dict[tuple[str, str], np.ndarray] = {}
+
+    def work(self, purpose: str, name: str, like: np.ndarray) -> np.ndarray:
+        """A scratch array of ``like``'s shape and dtype, the same one at every step.
+
+        For updates written with ``out=`` (``np.multiply(a, b, out=optimizer.work(...))``), so
+        that a step allocates nothing once the first step is done. ``purpose`` tells apart the
+        arrays one parameter needs at the same time; the contents are left from the last use.
+        """
+        key = (purpose, name)
+        buffer = self._work.get(key)
+        if buffer is None or buffer.shape != like.shape or buffer.dtype != like.dtype:
+            buffer = self._work[key] = np.empty_like(like)
+        return buffer
 
     def step(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> None:
         """Update every array of ``params`` in place from the array of ``grads`` of that name."""
@@ -175,15 +189,23 @@ class SGD(Optimizer):
         # STATED: grads[name] + self.weight_decay * param
         # STATED: g + self.momentum * velocity if self.nesterov else velocity
         # STATED: self.lr * update
+        # Each product goes into a scratch array kept by the optimizer (``out=``), so that a
+        # step allocates nothing: the same arithmetic as the equations, in the same order.
         for name, param in params.items():
-            g = grads[name] + self.weight_decay * param
+            g = grads[name]  # read, never written
+            if self.weight_decay:  # g = grad + lambda p, in a scratch array
+                g = np.multiply(param, self.weight_decay, out=self.work("g", name, param))
+                g += grads[name]
             if name not in self.velocity:
                 self.velocity[name] = np.zeros_like(param)
             velocity = self.velocity[name]
             velocity *= self.momentum
             velocity += g
-            update = g + self.momentum * velocity if self.nesterov else velocity
-            param -= self.lr * update
+            update = velocity
+            if self.nesterov:  # u = g + mu v
+                update = np.multiply(velocity, self.momentum, out=self.work("u", name, param))
+                update += g
+            param -= np.multiply(update, self.lr, out=self.work("u", name, param))
         # END SOLUTION
 
     def __repr__(self) -> str:
@@ -313,19 +335,30 @@ class Adam(Optimizer):
         self.t += 1
         m_correction = 1 - self.beta1**self.t
         v_correction = 1 - self.beta2**self.t
+        # As in SGD, every product goes into a scratch array kept by the optimizer (``out=``):
+        # the arithmetic of the equations in their order, and nothing allocated per step.
         for name, param in params.items():
-            g = grads[name] + self.weight_decay * param
+            g = grads[name]  # read, never written
+            if self.weight_decay:  # g = grad + lambda p, in a scratch array
+                g = np.multiply(param, self.weight_decay, out=self.work("g", name, param))
+                g += grads[name]
             if name not in self.m:
                 self.m[name] = np.zeros_like(param)
                 self.v[name] = np.zeros_like(param)
             m, v = self.m[name], self.v[name]
+            term = self.work("term", name, param)
             m *= self.beta1
-            m += (1 - self.beta1) * g
+            m += np.multiply(g, 1 - self.beta1, out=term)  # (1 - beta1) g
             v *= self.beta2
-            v += (1 - self.beta2) * g * g
-            m_hat = m / m_correction
-            v_hat = v / v_correction
-            param -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+            term = np.multiply(g, 1 - self.beta2, out=term)
+            v += np.multiply(term, g, out=term)  # (1 - beta2) g g
+            denominator = np.divide(v, v_correction, out=self.work("den", name, param))  # v_hat
+            np.sqrt(denominator, out=denominator)
+            denominator += self.eps
+            step = np.divide(m, m_correction, out=term)  # m_hat
+            step *= self.lr
+            step /= denominator
+            param -= step  # lr m_hat / (sqrt(v_hat) + eps)
         # END SOLUTION
 
     def __repr__(self) -> str:

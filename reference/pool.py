@@ -167,12 +167,18 @@ class MaxPool2d(_Pool2d):
         #     5) with x a float32 non-contiguous view: dx has dtype float64, expected float32
         #     (likely mistake: an intermediate array created as float64, the default dtype)`.
         x, out = self.x, self.out
-        dx = np.zeros(x.shape, dtype=dout.dtype)
-        unclaimed = np.ones(out.shape, dtype=bool)
+        dx = np.zeros_like(x, dtype=dout.dtype)  # x's shape, and its memory order
+        unclaimed = np.ones_like(out, dtype=bool)
+        is_max = np.empty_like(unclaimed)  # one scratch array for every position, via out=
+        overlapping = self.stride < self.kernel_size
         for index in self.window_slices(*out.shape[2:]):
-            is_max = (x[index] == out) & unclaimed
-            dx[index] += is_max * dout
-            unclaimed &= ~is_max
+            np.equal(x[index], out, out=is_max)
+            is_max &= unclaimed
+            if overlapping:
+                dx[index] += is_max * dout
+            else:  # the positions' slices are disjoint: each is written once, no sum needed
+                np.multiply(is_max, dout, out=dx[index])
+            unclaimed ^= is_max  # is_max lies inside unclaimed: this clears it, in place
         return dx
         # END SOLUTION
 

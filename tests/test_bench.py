@@ -13,7 +13,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from benchmarks.bench import ratios, step_flops, torch_model
+from benchmarks.bench import cpu_ratios, ratios, step_flops, table, torch_model
 from kata.paths import REPOSITORY
 from reference.models import NETWORKS
 
@@ -80,3 +80,51 @@ def test_the_ratio_pairs_the_rounds_taken_back_to_back() -> None:
     reference = [{"examples_per_second": 100.0}, {"examples_per_second": 50.0}]
     torch = [{"examples_per_second": 80.0}, {"examples_per_second": 100.0}]
     assert ratios(reference, torch) == [0.8, 2.0]
+
+
+def test_the_cpu_ratio_divides_the_cpu_time_of_a_step() -> None:
+    reference = [{"cpu_step_seconds": 0.02}, {"cpu_step_seconds": 0.03}]
+    torch = [{"cpu_step_seconds": 0.04}, {"cpu_step_seconds": 0.02}]
+    assert cpu_ratios(reference, torch) == [0.5, 1.5]
+
+
+def test_the_table_prints_both_ratios_with_their_range() -> None:
+    def result(framework: str, examples_per_second: float, cpu: float) -> dict[str, object]:
+        return {
+            "network": "mlp",
+            "framework": framework,
+            "version": framework,
+            "batch_size": 128,
+            "examples_per_second": examples_per_second,
+            "epoch_seconds": 1.0,
+            "peak_memory_mib": 1.0,
+            "step_flops": 10**9,
+            "gflops_per_second": 1.0,
+            "cpu_step_seconds": cpu,
+        }
+
+    results = {
+        ("mlp", "reference"): [result("reference", 100.0, 0.02), result("reference", 50.0, 0.03)],
+        ("mlp", "torch"): [result("torch", 80.0, 0.04), result("torch", 100.0, 0.02)],
+    }
+    row = table(results, peak_flops=1e10).splitlines()[2]
+    assert row.endswith("| 1.40x (0.80-2.00) | 1.00x (0.50-1.50) |"), row
+
+
+def test_the_profile_prints_every_layer_and_the_unused_input_gradient() -> None:
+    command = ["-m", "benchmarks.profile", "--networks", "two_layer_net", "--no-torch"]
+    result = subprocess.run(
+        [sys.executable, *command, "--repeats", "2", "--batch-size", "4"],
+        cwd=REPOSITORY,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    recipe = NETWORKS["two_layer_net"](np.random.default_rng(0))
+    for index, layer in enumerate(recipe.model):
+        for direction in ("forward", "backward"):
+            assert f"| {index} {layer!r} {direction} |" in result.stdout, result.stdout
+    for part in ("loss forward", "optimizer step", "whole step (reference)", "sum of the parts"):
+        assert f"| {part} |" in result.stdout, result.stdout
+    assert "| the first layer's input gradient" in result.stdout, result.stdout

@@ -84,8 +84,8 @@ MUTANTS = (
     Mutant(
         "Adam without bias correction of the first moment",
         "optim",
-        "m_hat = m / m_correction",
-        "m_hat = m",
+        "step = np.divide(m, m_correction, out=term)",
+        "step = np.multiply(m, 1.0, out=term)",
         "bias-corrected",
     ),
     Mutant(
@@ -121,8 +121,8 @@ MUTANTS = (
     Mutant(
         "max pooling sends the gradient to the whole window",
         "pool",
-        "is_max = (x[index] == out) & unclaimed",
-        "is_max = np.ones(out.shape, dtype=bool)",
+        "np.equal(x[index], out, out=is_max)\n            is_max &= unclaimed",
+        "is_max[...] = True",
         "non-maxima",
     ),
     # Mistakes that only show across calls (tests/test_across_calls.py).
