@@ -196,15 +196,17 @@ class SGD(Optimizer):
             if self.weight_decay:  # g = grad + lambda p, in a scratch array
                 g = np.multiply(param, self.weight_decay, out=self.work("g", name, param))
                 g += grads[name]
-            if name not in self.velocity:
-                self.velocity[name] = np.zeros_like(param)
-            velocity = self.velocity[name]
-            velocity *= self.momentum
-            velocity += g
-            update = velocity
-            if self.nesterov:  # u = g + mu v
-                update = np.multiply(velocity, self.momentum, out=self.work("u", name, param))
-                update += g
+            update = g  # plain SGD keeps no state
+            if self.momentum:
+                if name not in self.velocity:
+                    self.velocity[name] = np.zeros_like(param)
+                velocity = self.velocity[name]
+                velocity *= self.momentum
+                velocity += g
+                update = velocity
+                if self.nesterov:  # u = g + mu v
+                    update = np.multiply(velocity, self.momentum, out=self.work("u", name, param))
+                    update += g
             param -= np.multiply(update, self.lr, out=self.work("u", name, param))
         # END SOLUTION
 

@@ -1238,13 +1238,11 @@ def test_finding_adam_corrects_a_late_parameter_for_its_own_steps(impl) -> None:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="reference/optim.py: SGD keeps a velocity even without momentum, and a parameter "
-    "whose shape changed under its name (a layer replaced) meets it in a numpy broadcast error",
-)
-def test_finding_plain_sgd_steps_a_parameter_whose_shape_changed(impl) -> None:
-    """SGD without momentum has no state; a wider layer under the same name is just updated."""
+def test_reference_plain_sgd_steps_a_parameter_whose_shape_changed(impl) -> None:
+    """SGD without momentum has no state; a wider layer under the same name is just updated.
+
+    Unmarked: it judges the reference (a learner's plain SGD may keep a velocity it never
+    needs; the statement does not forbid it)."""
     optimizer = PLAIN.build(impl)
     rng = np.random.default_rng(13)
     params = {"0.W": rng.standard_normal((2, 3))}

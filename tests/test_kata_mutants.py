@@ -180,30 +180,38 @@ MUTANTS = (
     Mutant(
         "momentum buffers made at the first step, for its parameters only",
         "optim",
-        "if name not in self.velocity:\n                self.velocity[name] = np.zeros_like(param)",
+        "if name not in self.velocity:\n"
+        "                    self.velocity[name] = np.zeros_like(param)",
         "if not self.velocity:\n"
-        "                self.velocity = {n: np.zeros_like(p) for n, p in params.items()}",
+        "                    self.velocity = {n: np.zeros_like(p) for n, p in params.items()}",
         "at its own first step",
     ),
     Mutant(
         "momentum of a parameter that sat out a step dropped",
         "optim",
-        "g = grads[name] + self.weight_decay * param\n            if name not in self.velocity:",
-        "g = grads[name] + self.weight_decay * param\n"
-        "            self.velocity = {n: v for n, v in self.velocity.items() if n in params}\n"
-        "            if name not in self.velocity:",
+        "update = g  # plain SGD keeps no state\n",
+        "update = g  # plain SGD keeps no state\n"
+        "            self.velocity = {n: v for n, v in self.velocity.items() if n in params}\n",
         "sat out a step",
     ),
     Mutant(
         "SGD keeps updating the params dict of its first step",
         "optim",
         "for name, param in params.items():\n"
-        "            g = grads[name] + self.weight_decay * param\n"
-        "            if name not in self.velocity:",
+        "            g = grads[name]  # read, never written\n"
+        "            if self.weight_decay:  # g = grad + lambda p, in a scratch array\n"
+        "                g = np.multiply(param, self.weight_decay, "
+        'out=self.work("g", name, param))\n'
+        "                g += grads[name]\n"
+        "            update = g",
         'self.params = getattr(self, "params", params)\n'
         "        for name, param in self.params.items():\n"
-        "            g = grads[name] + self.weight_decay * param\n"
-        "            if name not in self.velocity:",
+        "            g = grads[name]  # read, never written\n"
+        "            if self.weight_decay:  # g = grad + lambda p, in a scratch array\n"
+        "                g = np.multiply(param, self.weight_decay, "
+        'out=self.work("g", name, param))\n'
+        "                g += grads[name]\n"
+        "            update = g",
         "update the arrays of the dict given to this call",
     ),
     Mutant(
