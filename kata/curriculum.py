@@ -92,6 +92,18 @@ CURRICULUM: tuple[Exercise, ...] = (
         ("MaxPool2d", "AvgPool2d", "Flatten"),
     ),
     Exercise("lenet5", "Capstone: LeNet-5 on MNIST", "models", ("lenet5",)),
+    Exercise(
+        "autograd",
+        "A scalar autograd engine",
+        "autograd",
+        ("Value", "topological_order"),
+    ),
+    Exercise(
+        "moons",
+        "Capstone: an MLP of Values on two moons",
+        "autograd",
+        ("Neuron", "Layer", "MLP"),
+    ),
 )
 
 EXERCISE_IDS: tuple[str, ...] = tuple(exercise.id for exercise in CURRICULUM)
