@@ -39,10 +39,21 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from typing import Protocol, TypeVar, cast
 
 import numpy as np
 
 Number = int | float
+
+
+class Node(Protocol):
+    """What ``topological_order`` needs of a value: the values it was made from."""
+
+    @property
+    def children(self) -> Sequence[Node]: ...
+
+
+NodeT = TypeVar("NodeT", bound=Node)
 
 
 class Value:
@@ -210,8 +221,11 @@ class Value:
         raise NotImplementedError("autograd: implement Value.backward in exercises/autograd.py")
 
 
-def topological_order(output: Value) -> list[Value]:
+def topological_order(output: NodeT) -> list[NodeT]:
     """Every value of the graph of ``output``, each once, children before their users.
+
+    Any object with ``children`` will do: the ``Tensor`` of the next exercise uses this
+    function too.
 
     Returns a list holding ``output`` and every value reachable from it through ``children``,
     each exactly once (a value used twice is listed once), in which every value comes after

@@ -104,6 +104,18 @@ CURRICULUM: tuple[Exercise, ...] = (
         "autograd",
         ("Neuron", "Layer", "MLP"),
     ),
+    Exercise(
+        "tensor_autograd",
+        "Autograd over numpy arrays",
+        "tensor_autograd",
+        ("unbroadcast", "Tensor"),
+    ),
+    Exercise(
+        "mnist_autograd",
+        "Capstone: the MLP trained through Tensors",
+        "tensor_autograd",
+        ("TensorMLP",),
+    ),
 )
 
 EXERCISE_IDS: tuple[str, ...] = tuple(exercise.id for exercise in CURRICULUM)

@@ -37,10 +37,21 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from typing import Protocol, TypeVar, cast
 
 import numpy as np
 
 Number = int | float
+
+
+class Node(Protocol):
+    """What ``topological_order`` needs of a value: the values it was made from."""
+
+    @property
+    def children(self) -> Sequence[Node]: ...
+
+
+NodeT = TypeVar("NodeT", bound=Node)
 
 
 class Value:
@@ -323,8 +334,11 @@ class Value:
         # END SOLUTION
 
 
-def topological_order(output: Value) -> list[Value]:
+def topological_order(output: NodeT) -> list[NodeT]:
     """Every value of the graph of ``output``, each once, children before their users.
+
+    Any object with ``children`` will do: the ``Tensor`` of the next exercise uses this
+    function too.
 
     Returns a list holding ``output`` and every value reachable from it through ``children``,
     each exactly once (a value used twice is listed once), in which every value comes after
@@ -364,9 +378,9 @@ def topological_order(output: Value) -> list[Value]:
     #     100,000 operations needs a walk without recursion`.
     #   - No set of values already seen: a value reached along two paths is listed twice,
     #     `listed 2 times: every value must appear once`, and its gradient is counted twice.
-    order: list[Value] = []
+    order: list[NodeT] = []
     seen: set[int] = set()
-    stack: list[tuple[Value, bool]] = [(output, False)]
+    stack: list[tuple[NodeT, bool]] = [(output, False)]
     while stack:
         value, expanded = stack.pop()
         if expanded:
@@ -376,7 +390,8 @@ def topological_order(output: Value) -> list[Value]:
             continue
         seen.add(id(value))
         stack.append((value, True))
-        stack.extend((child, False) for child in value.children if id(child) not in seen)
+        children = cast(Sequence[NodeT], value.children)  # a graph holds one kind of value
+        stack.extend((child, False) for child in children if id(child) not in seen)
     return order
     # END SOLUTION
 
