@@ -130,7 +130,8 @@ class Value:
         #   both operands. The children are $(a, b)$, the local derivatives $(1, 1)$.
         # MISTAKES:
         #   - Local derivatives `(1, 0)`: the second operand gets no gradient; the grader
-        #     prints `d(output)/d(leaf 1)` differing from central differences.
+        #     prints `the gradient [x0.grad, x1.grad, x2.grad] differs from the expected
+        #     values` for the smallest expression tree it finds.
         return Value(self.data + other.data, (self, other), (1.0, 1.0), "+")
         # END SOLUTION
 
@@ -147,8 +148,8 @@ class Value:
         #   value; for $a \cdot a$ both children are $a$ and both terms land on it
         #   (accumulation in `backward`), giving $2a$.
         # MISTAKES:
-        #   - The local derivatives swapped to `(a, b)`: the gradient check fails on every
-        #     product of two different values.
+        #   - The local derivatives swapped to `(a, b)`: `the gradient [x0.grad, x1.grad,
+        #     x2.grad] differs from the expected values` on a product of two different values.
         return Value(self.data * other.data, (self, other), (other.data, self.data), "*")
         # END SOLUTION
 
@@ -321,9 +322,12 @@ class Value:
         #   - `child.grad = ...` instead of `+=`: a value used twice keeps only its last
         #     term; the grader prints `gradients overwritten: a value used twice must receive
         #     the sum of one term per use (accumulate into grad)`.
-        #   - Gradients not reset: the second call doubles them, `each call must give the
-        #     gradients of that call`.
-        #   - Walking the order forwards: gradients of 0 reach the leaves.
+        #   - Gradients not reset: the second call adds to the first, `likely mistake: each
+        #     call must give the gradients of that call: backward first sets every grad of the
+        #     graph to 0`.
+        #   - Walking the order forwards: the leaves are processed before anything reached
+        #     them, `likely mistake: every gradient is 0: the values must be processed from
+        #     the output back to the leaves (the reverse of the topological order)`.
         order = topological_order(self)
         for value in order:
             value.grad = 0.0
@@ -374,10 +378,12 @@ def topological_order(output: NodeT) -> list[NodeT]:
     #   When the "emit" entry of $v$ is popped, every entry pushed above it (its children and
     #   everything under them) was popped and emitted before: the children precede $v$.
     # MISTAKES:
-    #   - A recursive helper: the grader prints `RecursionError in backward: a chain of
-    #     100,000 operations needs a walk without recursion`.
-    #   - No set of values already seen: a value reached along two paths is listed twice,
-    #     `listed 2 times: every value must appear once`, and its gradient is counted twice.
+    #   - A recursive helper: the grader prints `likely mistake: RecursionError in
+    #     backward: a chain of 100,000 operations needs a walk without recursion (keep your
+    #     own stack in a list)`.
+    #   - No check of the values already seen when one is popped: a value reached along
+    #     two paths is expanded twice, `is listed 2 times: every value must appear once`,
+    #     and its gradient is counted twice.
     order: list[NodeT] = []
     seen: set[int] = set()
     stack: list[tuple[NodeT, bool]] = [(output, False)]

@@ -94,9 +94,9 @@ def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     #   aligned axis with $s_a = 1$ (all of its positions read $i_a = 0$), that axis kept with
     #   size 1. The result has the shape $s$.
     # MISTAKES:
-    #   - Only the leading axes summed: a `(1, M)` operand gets `(N, M)`, the grader prints
-    #     `wrong shape`; in `Tensor`, `broadcasting not summed back: an operand of shape
-    #     (1, 3) must receive a gradient of shape (1, 3)`.
+    #   - Only the leading axes summed: a `(1, M)` operand gets `(N, M)`, and the grader
+    #     prints `output has the wrong shape` with `likely mistake: broadcasting not summed
+    #     back: an operand of shape (1,) must receive a gradient of shape (1,), got (2,)`.
     #   - A mean instead of a sum: every value is `1 / N` times the expected one.
     extra = grad.ndim - len(shape)
     summed = grad.sum(axis=tuple(range(extra))) if extra else grad
@@ -191,9 +191,11 @@ class Tensor:
         #   $\partial L / \partial a = \mathrm{unbroadcast}(g, \text{shape of } a)$, and the
         #   same for $b$.
         # MISTAKES:
-        #   - `g` given to both children as it is: a bias `(M,)` receives an `(N, M)` gradient;
-        #     the grader prints `broadcasting not summed back: an operand of shape (3,) must
-        #     receive a gradient of shape (3,)`.
+        #   - `g` given to both children as it is: a bias `(M,)` receives an `(N, M)` gradient,
+        #     numpy refuses to add it (`non-broadcastable output operand`), and the grader
+        #     prints `likely mistake: broadcasting not summed back: every operand must receive
+        #     a gradient of its own shape (the axes that broadcasting added or stretched are
+        #     summed away)`.
         a_shape, b_shape = self.shape, other.shape
         return Tensor(
             self.data + other.data,
@@ -319,7 +321,8 @@ class Tensor:
         #   exercise, $\partial L / \partial a_{nc} = (p_{nc} - [c = y_n]) / N$, an
         #   $(N, C)$ array; the vjp multiplies it by $g$, the 0-d gradient of $L$.
         # MISTAKES:
-        #   - Not divided by $N$: `every value is 8 times the expected one` on a batch of 8.
+        #   - Not divided by $N$: `likely mistake: every value is 2 times the expected one` on
+        #     a batch of 2 (the factor is the batch size).
         #   - No maximum subtracted: large logits give `nan`.
         z = self.data - self.data.max(axis=1, keepdims=True)
         log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
@@ -384,8 +387,9 @@ class Tensor:
         #   \partial u)$, every term of the shape of $v$; the reverse topological order makes
         #   each $\partial L / \partial u$ complete before it is passed on.
         # MISTAKES:
-        #   - `child.grad = vjp(...)` instead of adding: `gradients overwritten: a tensor used
-        #     twice must receive the sum of one term per use`.
+        #   - `child.grad = vjp(...)` instead of adding: `likely mistake: gradients
+        #     overwritten: a tensor used twice must receive the sum of one term per use
+        #     (accumulate into grad)`.
         order = topological_order(self)
         for tensor in order:
             tensor.grad = np.zeros_like(tensor.data)

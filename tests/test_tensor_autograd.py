@@ -73,6 +73,21 @@ def test_unbroadcast_matches_a_brute_force_sum(impl, pair, seed, order):
     assert_unchanged(before, grad, call=call, what="grad")
 
 
+def run_backward(loss: Any, call: str) -> None:
+    """``loss.backward()``; numpy's refusal to add a gradient of the wrong shape is explained."""
+    try:
+        loss.backward()
+    except ValueError as error:
+        if "broadcast" not in str(error):
+            raise
+        pytest.fail(
+            f"{call}: backward() raised ValueError: {error}\nlikely mistake: broadcasting not "
+            "summed back: every operand must receive a gradient of its own shape (the axes "
+            "that broadcasting added or stretched are summed away)",
+            pytrace=False,
+        )
+
+
 # ------------------------------------------------------------------- operations, one by one
 
 
@@ -92,7 +107,7 @@ def check_gradients(
     compared with central differences."""
     assert_close(output.data, numpy_function(), call=call, what="data", rtol=1e-12, atol=1e-12)
     loss = (output * upstream).sum()
-    loss.backward()
+    run_backward(loss, f"{call}, then (out * u).sum()")
     for name, tensor, array in leaves:
         numeric = numerical_gradient(lambda: float(np.sum(numpy_function() * upstream)), array)
         assert tensor.grad is not None, f"{call}, then backward(): {name}.grad is None"
@@ -226,6 +241,25 @@ def test_cross_entropy(impl, n, classes, scale, seed):
 
 
 # ---------------------------------------------------------- the engine across operations
+
+
+def test_a_tensor_times_itself(impl):
+    a_array = np.array([[1.5, -2.0, 0.5]])
+    a = leaf(impl, a_array)
+    run_backward((a * a).sum(), "(a * a).sum()")
+    hint = None
+    if a.grad is not None and np.allclose(a.grad, a_array):
+        hint = (
+            "gradients overwritten: a tensor used twice must receive the sum of one term per "
+            "use (accumulate into grad)"
+        )
+    assert_close(
+        a.grad,
+        2 * a_array,
+        call="a = Tensor([[1.5, -2.0, 0.5]]); (a * a).sum().backward()",
+        what="a.grad",
+        hint=hint,
+    )
 
 
 @given(n=SIZES, d=SIZES, seed=SEEDS)
@@ -364,7 +398,7 @@ def test_the_same_gradients_as_linear_relu_and_softmax_cross_entropy(impl, n, d,
     W2, b2 = Tensor(second.params["W"].copy()), Tensor(second.params["b"].copy())
     xt = Tensor(x.copy())
     loss = ((xt @ W1 + b1).relu() @ W2 + b2).cross_entropy(labels)
-    loss.backward()
+    run_backward(loss, "((x @ W1 + b1).relu() @ W2 + b2).cross_entropy(labels)")
     call = (
         f"a batch of {n}: Linear({d}, {h}), ReLU, Linear({h}, {c}), SoftmaxCrossEntropy by hand "
         "and the same network of Tensors with the same weights"
