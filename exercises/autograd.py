@@ -12,8 +12,8 @@ Karpathy's micrograd.
 
 The graph. A ``Value`` made by an operation keeps its *children* (the operands) and, for each
 child c, the *local derivative* ``d out / d c`` evaluated at the operands' values, computed in
-the forward pass. For ``out = a * b`` the children are ``(a, b)`` and the local derivatives
-``(b, a)`` (their values). Leaves (values made by ``Value(3.0)``) have neither.
+the forward pass. Were ``out = a + 3 * b`` one operation, its children would be ``(a, b)`` and
+its local derivatives ``(1.0, 3.0)``. Leaves (values made by ``Value(3.0)``) have neither.
 
 The chain rule on a graph. For the output L and any value v of the graph::
 

@@ -10,8 +10,8 @@ Karpathy's micrograd.
 
 The graph. A ``Value`` made by an operation keeps its *children* (the operands) and, for each
 child c, the *local derivative* ``d out / d c`` evaluated at the operands' values, computed in
-the forward pass. For ``out = a * b`` the children are ``(a, b)`` and the local derivatives
-``(b, a)`` (their values). Leaves (values made by ``Value(3.0)``) have neither.
+the forward pass. Were ``out = a + 3 * b`` one operation, its children would be ``(a, b)`` and
+its local derivatives ``(1.0, 3.0)``. Leaves (values made by ``Value(3.0)``) have neither.
 
 The chain rule on a graph. For the output L and any value v of the graph::
 
@@ -161,6 +161,10 @@ class Value:
                 f"{type(exponent).__name__} (a power of a Value by a Value is not supported)"
             )
         # BEGIN SOLUTION
+        # HINT 4: The local derivatives, in the order of the table: 1 and 1; the other
+        #   operand's data for each of a product's two; k a^(k-1); the output itself for exp;
+        #   1 / a for log; 1 - t^2 with t the output for tanh; 1 where a > 0 and 0 elsewhere
+        #   for relu; s (1 - s) with s the output for the sigmoid.
         # DERIVATION:
         #   $\mathrm{out} = a^k$ for a constant $k$: $\partial \mathrm{out} / \partial a =
         #   k a^{k-1}$ (also for negative and fractional $k$, where $a^k$ is defined). The

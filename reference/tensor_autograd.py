@@ -247,6 +247,8 @@ class Tensor:
         if axis is not None and not -self.data.ndim <= axis < self.data.ndim:
             raise ValueError(f"sum: axis {axis} is out of range for shape {self.shape}")
         # BEGIN SOLUTION
+        # HINT 2: d (sum_k a[k]) / d a[i] = 1 for every i: every element receives g. Along an
+        #   axis, each element receives the g of the output position it was summed into.
         # DERIVATION:
         #   $\mathrm{out} = \sum_k a_k$ gives $\partial \mathrm{out} / \partial a_k = 1$:
         #   every element receives $g$ (a 0-d array), broadcast to the shape of $a$. Along an
@@ -381,6 +383,9 @@ class Tensor:
                 f"{self.shape}: reduce it first (sum, cross_entropy)"
             )
         # BEGIN SOLUTION
+        # HINT 4: The walk of Value.backward with arrays: zeros of each tensor's shape and
+        #   dtype for every grad of the order, ones for the output's, then, backwards through
+        #   the order, add to each child's grad the child's vjp applied to the tensor's grad.
         # DERIVATION:
         #   The same walk as `Value.backward`, with arrays: for a tensor $v$,
         #   $\partial L / \partial v = \sum_{(u, c = v)} \mathrm{vjp}_{u,c}(\partial L /
@@ -467,8 +472,9 @@ class TensorMLP:
         # BEGIN SOLUTION
         # HINT 3: x is a numpy array: make it a leaf Tensor first; every layer is one @, one +
         #   and, but for the last, one relu.
-        # HINT 4: Start from h = Tensor(x); for each (W, b), h becomes h @ W + b, then its relu
-        #   unless it is the last layer; return h.
+        # HINT 4: Start from a leaf Tensor of x; for each pair (W, b), the next h is the matrix
+        #   product of h with W plus b, then its relu unless the layer is the last; return the
+        #   last h.
         # DERIVATION:
         #   The forward definition with the operations of `Tensor`; `backward` then derives
         #   every gradient of the MLP, which your `Linear` and `ReLU` computed by hand.
