@@ -20,7 +20,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from kata.judge import assert_close, assert_unchanged
+from kata.judge import assert_close, assert_unchanged, noncontiguous
 from toolkit.gradcheck import numerical_gradient
 
 pytestmark = pytest.mark.exercise("tensor_autograd")
@@ -152,6 +152,21 @@ def test_matmul(impl, n, d, m, seed):
         [("a", a, a_array), ("b", b, b_array)],
         lambda: a_array @ b_array,
         rng.normal(size=(n, m)),
+    )
+
+
+def test_non_contiguous_views(impl):
+    rng = np.random.default_rng(5)
+    a_array = noncontiguous(rng.normal(size=(3, 4)))
+    b_array = rng.normal(size=(2, 4)).T  # a transposed view, (4, 2)
+    c_array = noncontiguous(rng.normal(size=(2,)))
+    a, b, c = leaf(impl, a_array), leaf(impl, b_array), leaf(impl, c_array)
+    check_gradients(
+        "(a @ b + c) * (a @ b) with non-contiguous views a (3, 4), b (4, 2) and c (2,)",
+        (a @ b + c) * (a @ b),
+        [("a", a, a_array), ("b", b, b_array), ("c", c, c_array)],
+        lambda: (a_array @ b_array + c_array) * (a_array @ b_array),
+        rng.normal(size=(3, 2)),
     )
 
 
