@@ -257,7 +257,10 @@ class Tensor:
         #   (size 1) and broadcast along it.
         # MISTAKES:
         #   - The summed axis not put back before broadcasting: numpy aligns the shapes on the
-        #     right, so `g` of shape `(N,)` spreads over the wrong axis of `(N, M)`, or fails.
+        #     right, so `g` of shape `(N,)` spreads over the wrong axis of `(N, M)`: when
+        #     N = M the grader prints `a.sum(axis=-1) with a of shape (2, 2), then (out *
+        #     u).sum().backward() for a random u: a.grad differs from the expected values`,
+        #     otherwise numpy raises `operands could not be broadcast together`.
         shape = self.shape
         if axis is None:
             return Tensor(self.data.sum(), (self,), (lambda g: np.broadcast_to(g, shape),), "sum")
@@ -325,7 +328,8 @@ class Tensor:
         # MISTAKES:
         #   - Not divided by $N$: `likely mistake: every value is 2 times the expected one` on
         #     a batch of 2 (the factor is the batch size).
-        #   - No maximum subtracted: large logits give `nan`.
+        #   - No maximum subtracted: logits near 1000 overflow, `1 of 1 values are nan or inf
+        #     where finite values were expected (overflow? use the stable formula)`.
         z = self.data - self.data.max(axis=1, keepdims=True)
         log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
         rows = np.arange(n)

@@ -105,6 +105,20 @@ MUTANTS = (
         "gradients overwritten",
     ),
     Mutant(
+        "fused cross-entropy without the row maximum subtracted",
+        "tensor_autograd",
+        "        z = self.data - self.data.max(axis=1, keepdims=True)\n",
+        "        z = self.data\n",
+        "nan or inf where finite values were expected",
+    ),
+    Mutant(
+        "sum along an axis without the axis put back",
+        "tensor_autograd",
+        "(lambda g: np.broadcast_to(np.expand_dims(g, kept), shape),)",
+        "(lambda g: np.broadcast_to(g, shape),)",
+        "a.sum(axis=",
+    ),
+    Mutant(
         "fused cross-entropy gradient not divided by the batch size",
         "tensor_autograd",
         "        slope /= n\n",

@@ -78,8 +78,8 @@ def run_backward(loss: Any, call: str) -> None:
     try:
         loss.backward()
     except ValueError as error:
-        if "broadcast" not in str(error):
-            raise
+        if "non-broadcastable output operand" not in str(error):
+            raise  # not a gradient added to a grad of another shape: shown as it is
         pytest.fail(
             f"{call}: backward() raised ValueError: {error}\nlikely mistake: broadcasting not "
             "summed back: every operand must receive a gradient of its own shape (the axes "
@@ -228,7 +228,7 @@ def numpy_cross_entropy(logits: np.ndarray, labels: np.ndarray) -> float:
 @given(
     n=st.integers(1, 6),
     classes=st.integers(2, 5),
-    scale=st.sampled_from([1.0, 100.0]),
+    scale=st.sampled_from([1.0, 1000.0]),
     seed=SEEDS,
 )
 def test_cross_entropy(impl, n, classes, scale, seed):
