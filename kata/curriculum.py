@@ -124,6 +124,36 @@ CURRICULUM: tuple[Exercise, ...] = (
         capstone=True,
         requires=(*MLP_PARTS, "conv_naive", "conv", "pool"),
     ),
+    Exercise(
+        "autograd",
+        "A scalar autograd engine",
+        "autograd",
+        ("Value", "topological_order"),
+    ),
+    Exercise(
+        "moons",
+        "Capstone: an MLP of Values on two moons",
+        "autograd",
+        ("Neuron", "Layer", "MLP"),
+        points=20.0,
+        capstone=True,
+        requires=("autograd",),
+    ),
+    Exercise(
+        "tensor_autograd",
+        "Autograd over numpy arrays",
+        "tensor_autograd",
+        ("unbroadcast", "Tensor"),
+    ),
+    Exercise(
+        "mnist_autograd",
+        "Capstone: the MLP trained through Tensors",
+        "tensor_autograd",
+        ("TensorMLP",),
+        points=20.0,
+        capstone=True,
+        requires=("init", "optim", "autograd", "tensor_autograd"),
+    ),
 )
 
 EXERCISE_IDS: tuple[str, ...] = tuple(exercise.id for exercise in CURRICULUM)

@@ -4,6 +4,7 @@
 - :func:`plot_mistakes`: misclassified test digits with their predicted and true labels, and
   the confusion matrix.
 - :func:`plot_filters`: a convolution's filters, and what each one makes of a digit.
+- :func:`plot_decision_boundary`: a two-dimensional classifier's regions and its data.
 
 Every file is written atomically (``toolkit.files.atomic_file``), with matplotlib's Agg
 backend (files only, never a window).
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -261,6 +262,39 @@ def plot_filters(
         f" (first {shown_in} of {in_channels} input channels)" if shown_in < in_channels else ""
     )
     figure.suptitle((title or "filters") + suffix)
+    return save_figure(pyplot, figure, path)
+
+
+def plot_decision_boundary(
+    path: str | os.PathLike[str],
+    score: Callable[[np.ndarray], np.ndarray],
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    resolution: int = 50,
+    title: str = "",
+) -> Path:
+    """Write a PNG of a binary classifier of points in the plane: its regions and the data.
+
+    ``score(points)`` maps an ``(M, 2)`` array to ``(M,)`` scores, class 1 where the score is
+    positive; it is evaluated on a ``resolution x resolution`` grid covering ``x`` ``(N, 2)``
+    with a margin, drawn as two shaded regions with the boundary (score 0) as a line, and the
+    points of ``x`` coloured by their labels ``y`` in {0, 1}. Returns the path written.
+    """
+    if x.ndim != 2 or x.shape[1] != 2 or len(x) != len(y):
+        raise ValueError(f"x must be (N, 2) and y (N,), got {x.shape} and {np.shape(y)}")
+    pyplot = require_matplotlib()
+    low, high = x.min(axis=0) - 0.5, x.max(axis=0) + 0.5
+    xs, ys = (np.linspace(low[axis], high[axis], resolution) for axis in (0, 1))
+    grid_x, grid_y = np.meshgrid(xs, ys)
+    scores = np.asarray(score(np.column_stack([grid_x.ravel(), grid_y.ravel()])))
+    scores = scores.reshape(grid_x.shape)
+    figure, axes = pyplot.subplots(figsize=(6, 5))
+    axes.contourf(grid_x, grid_y, scores > 0, levels=[-0.5, 0.5, 1.5], cmap="coolwarm", alpha=0.3)
+    axes.contour(grid_x, grid_y, scores, levels=[0.0], colors="black", linewidths=1)
+    axes.scatter(x[:, 0], x[:, 1], c=y, cmap="coolwarm", edgecolors="black", s=20)
+    axes.set(xlabel="x[0]", ylabel="x[1]", title=title or "decision boundary")
+    figure.tight_layout()
     return save_figure(pyplot, figure, path)
 
 

@@ -34,6 +34,10 @@ training images) after every epoch, the test set (10,000) at the end. ``--data-d
 folder with the four IDX files; otherwise ``toolkit.data`` finds MNIST (cache, mirrors, the
 package index).
 
+``python -m toolkit.train moons`` is the one network not trained on MNIST: the scalar-autograd
+MLP of the ``moons`` exercise (``<impl>.autograd``) on the two half-moons of ``toolkit.moons``,
+``--epochs`` full-batch steps (default 40); ``--plot FILE.png`` draws its decision boundary.
+
 This module is infrastructure: it is given, not an exercise.
 """
 
@@ -55,13 +59,24 @@ from typing import Any, NamedTuple, Protocol, TextIO
 import numpy as np
 
 from toolkit import data as mnist_data
-from toolkit.plots import plot_curves, plot_filters, plot_mistakes, require_matplotlib
+from toolkit import moons
+from toolkit.plots import (
+    plot_curves,
+    plot_decision_boundary,
+    plot_filters,
+    plot_mistakes,
+    require_matplotlib,
+)
 from toolkit.progress import EpochProgress
 from toolkit.weights import NotFiniteError, load_params, save_params
 
 EVALUATION_BATCH_SIZE = 1000
 NETWORK_NAMES = ("two_layer_net", "mlp", "lenet5")
 """The builders of ``models.NETWORKS`` (kept equal to the reference's by a test)."""
+TOY_NETWORKS = ("moons",)
+"""Networks of Values trained on a toy data set of the plane, not on MNIST (``run_moons``)."""
+MOONS_SIZES = (16, 16, 1)
+MOONS_STEPS = 40
 IMPLEMENTATIONS = ("reference", "exercises")
 MODULES = ("models", "losses", "training")
 """The modules of an implementation that the trainer calls."""
@@ -129,7 +144,9 @@ def build_parser() -> argparse.ArgumentParser:
         "time left) is drawn on stderr when it is a terminal; stdout gets one summary line per "
         "epoch and the test accuracy. Output paths are checked before anything trains.",
     )
-    parser.add_argument("network", choices=NETWORK_NAMES, help="which network to train")
+    parser.add_argument(
+        "network", choices=NETWORK_NAMES + TOY_NETWORKS, help="which network to train"
+    )
     parser.add_argument(
         "--impl",
         choices=IMPLEMENTATIONS,
@@ -591,6 +608,69 @@ def run(
     return Outcome(epochs, test, seconds)
 
 
+def run_moons(
+    parser: argparse.ArgumentParser, args: argparse.Namespace, *, out: TextIO, err: TextIO
+) -> int:
+    """``moons``: train ``<impl>.autograd.MLP(2, [16, 16, 1])`` with its ``train_classifier``
+    on ``toolkit.moons``, report the held-out accuracy, draw the decision boundary (``--plot``).
+    """
+    for option in ("save", "load", "batch_size", "data_dir"):
+        if getattr(args, option):
+            parser.error(
+                f"argument --{option.replace('_', '-')}: does not apply to moons (a network of "
+                "Values trained full-batch on points of the plane)"
+            )
+    if args.impl_dir:
+        install_package(args.impl, Path(args.impl_dir))
+    try:
+        autograd = importlib.import_module(f"{args.impl}.autograd")
+    except Exception as error:  # whatever the import raised is the author's to see
+        print(describe_import_error(args.impl, error), file=err)
+        return 1
+    x_train, y_train, x_test, y_test = moons.train_and_test()
+    steps = args.epochs or MOONS_STEPS
+    sizes = list(MOONS_SIZES)
+    start = time.perf_counter()
+
+    def report(step: int, loss: float, accuracy: float) -> None:
+        if (step + 1) % 10 == 0 or step + 1 == steps:
+            print(
+                f"step {step + 1:3d}/{steps}  loss {loss:.4f}  train acc {100 * accuracy:.1f}%",
+                file=out,
+                flush=True,
+            )
+
+    try:
+        model = autograd.MLP(2, sizes, rng=np.random.default_rng(args.seed))
+        print(
+            f"moons: MLP(2, {sizes}) of Values, {len(model.parameters())} parameters, {steps} "
+            f"full-batch steps on {len(x_train)} points",
+            file=out,
+            flush=True,
+        )
+        autograd.train_classifier(model, x_train, y_train, steps=steps, on_step=report)
+        scores = autograd.predict_scores(model, x_test)
+        accuracy = float(np.mean((scores > 0) == (y_test == 1)))
+        print(
+            f"test acc {100 * accuracy:.2f}% on {len(x_test)} held-out points  "
+            f"[{time.perf_counter() - start:.1f} s]",
+            file=out,
+        )
+        if args.plot:
+            path = plot_decision_boundary(
+                args.plot,
+                lambda points: autograd.predict_scores(model, points),
+                x_train,
+                y_train,
+                title=f"moons: MLP(2, {sizes}), {steps} steps, test acc {100 * accuracy:.1f}%",
+            )
+            print(f"plotted the decision boundary to {path}", file=out)
+    except NotImplementedError as error:
+        print(f"{error}\n  Grade it with `nox -s grade -- moons`.", file=err)
+        return 1
+    return 0
+
+
 def main(
     argv: Sequence[str] | None = None,
     *,
@@ -614,6 +694,8 @@ def main(
     check_arguments(parser, args)
     impl = None
     try:
+        if args.network in TOY_NETWORKS:
+            return run_moons(parser, args, out=out, err=err)
         impl = load_implementation(args.impl, args.impl_dir)
         recipe, order_rng = make_recipe(impl, args)
         if args.load:
