@@ -74,7 +74,7 @@ def test_tensor_mlp_initialization_has_the_he_scale(impl):
         )
 
 
-def test_the_mlp_through_tensors_reaches_the_mlp_threshold(impl, mnist, capsys, capstone_cache):
+def test_the_mlp_through_tensors_reaches_the_mlp_threshold(impl, mnist, capsys, capstone_cache):  # noqa: F811
     key = capstone_cache.key(impl, "mnist_autograd", recipe="mnist_autograd", epochs=EPOCHS)
     cached = capstone_cache.lookup(key)
     if cached is not None:
