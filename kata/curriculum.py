@@ -92,6 +92,25 @@ CURRICULUM: tuple[Exercise, ...] = (
         ("MaxPool2d", "AvgPool2d", "Flatten"),
     ),
     Exercise("lenet5", "Capstone: LeNet-5 on MNIST", "models", ("lenet5",)),
+    Exercise("dropout", "Inverted dropout", "dropout", ("Dropout",)),
+    Exercise(
+        "batchnorm",
+        "Batch normalization, layer normalization",
+        "normalization",
+        ("BatchNorm1d", "BatchNorm2d", "LayerNorm"),
+    ),
+    Exercise(
+        "clipping",
+        "Gradient clipping by norm and by value",
+        "clipping",
+        ("clip_grad_norm", "clip_grad_value"),
+    ),
+    Exercise(
+        "mnist_regularized",
+        "Capstone: an MLP with batch norm and dropout",
+        "regularized",
+        ("regularized_mlp",),
+    ),
 )
 
 EXERCISE_IDS: tuple[str, ...] = tuple(exercise.id for exercise in CURRICULUM)
