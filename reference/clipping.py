@@ -79,18 +79,23 @@ def clip_grad_norm(grads: Mapping[str, np.ndarray], max_norm: float) -> float:
     #   \mathrm{max\_norm}$. When $c \ge 1$ the gradients are already short enough and stay
     #   as they are. The arrays are scaled in place because they are the layers' own.
     # MISTAKES:
-    #   - One norm per array (each clipped on its own): `clip_grad_norm(grads, max_norm=1.0) on
-    #     3 arrays ...: grads['W'] differs from the expected values`, then `likely mistake: one
-    #     norm over every array together (the global norm), not one per array`.
-    #   - Scaling even below the threshold: `clip_grad_norm(grads, max_norm=100.0) with a total
-    #     norm of 5.385 (below max_norm): grads['W'] differs from the expected values`, then
-    #     `likely mistake: scale only when max_norm / (total_norm + 1e-6) < 1: clipping never
-    #     makes a gradient longer`.
-    #   - Returning the norm after clipping: `likely mistake: return the total norm computed
-    #     before the clipping (PyTorch's convention)`.
-    #   - New arrays stored in the dictionary (`grads[name] = grad * coef`): `likely mistake:
-    #     scale the arrays in place (the layers hold them); a new array stored in the
-    #     dictionary is never seen by the layer or the optimizer`.
+    #   - One norm per array, each clipped on its own: `clip_grad_norm(grads, max_norm=0.1) on 3
+    #     arrays of shapes [(3, 4), (4,), (2, 3, 2)] with a total norm of 13.36: grads['W'] differs
+    #     from the expected values`, then `likely mistake: one norm over every array together (the
+    #     global norm), not one per array`.
+    #   - Scaling below the threshold too: `clip_grad_norm(grads, max_norm=100.0) with a total norm
+    #     of 4.537 (below max_norm): grads['W'] differs from the expected values`, then `likely
+    #     mistake: scale only when max_norm / (total_norm + 1e-6) < 1: clipping never makes a
+    #     gradient longer`.
+    #   - The norm after clipping returned: `clip_grad_norm(grads, max_norm=0.1) on 3 arrays ...
+    #     with a total norm of 13.36 returned 0.1, expected the total norm 13.3586`, then `likely
+    #     mistake: return the total norm computed before the clipping (PyTorch's convention)`.
+    #   - New arrays stored in the dictionary: `... grads['W'] is no longer the array passed in`,
+    #     then `likely mistake: change the arrays in place (the layers hold them); a new array
+    #     stored in the dictionary, or bound to a local name, is never seen by the layer or the
+    #     optimizer`.
+    # STATED: max_norm / (total_norm + 1e-6)
+    # STATED: coefficient < 1
     total_norm = float(
         np.sqrt(sum(np.sum(np.square(grad, dtype=np.float64)) for grad in grads.values()))
     )
@@ -134,8 +139,10 @@ def clip_grad_value(grads: Mapping[str, np.ndarray], clip_value: float) -> None:
     #   $g^{(k)}_i \leftarrow \min(\max(g^{(k)}_i, -c), c)$, elementwise: the projection of
     #   each coordinate onto $[-c, c]$. In place, for the same reason as `clip_grad_norm`.
     # MISTAKES:
-    #   - Clamping into a new array (`grads[name] = np.clip(grad, ...)`): `likely mistake:
-    #     scale the arrays in place ...`, as for `clip_grad_norm`.
+    #   - Clamping into a new array (bound to the loop's name or stored in the dictionary):
+    #     `clip_grad_value(grads, clip_value=0.5) on 3 arrays of shapes [(3, 4), (4,), (2, 3, 2)]:
+    #     grads['W'] differs from the expected values`, then `likely mistake: change the arrays in
+    #     place (the layers hold them); ...`.
     for grad in grads.values():
         np.clip(grad, -clip_value, clip_value, out=grad)
     # END SOLUTION

@@ -86,20 +86,26 @@ class Dropout(Layer):
         #   the identity, and nothing is drawn. Building $m$ in $x$'s dtype keeps a float32
         #   input float32.
         # MISTAKES:
-        #   - Scaling in evaluation too (returning `x / (1 - p)` after `eval()`):
-        #     `Dropout(0.25) in evaluation mode: forward(x) differs from the expected values`,
-        #     then `likely mistake: evaluation mode is the identity: the scale 1 / (1 - p) is
-        #     applied in training only (inverted dropout)`.
-        #   - `p` taken as the probability to keep: `Dropout(0.2) in training on 200,000
-        #     elements: 40,065 kept (20.0 %), expected 80.0 % within 0.45 points`, `likely
-        #     mistake: p is the probability to drop (PyTorch's convention), not to keep`.
-        #   - No rescaling of the kept elements: `likely mistake: the kept elements must be
-        #     divided by 1 - p (inverted dropout), so that the mean is preserved`.
-        #   - One mask for the whole batch (drawn of shape `x.shape[1:]`): `likely mistake:
-        #     every sample got the same mask: draw one number per element of x`.
-        #   - numpy's global generator (`np.random.rand`): `Dropout(0.5) twice with
-        #     default_rng(7): the outputs differ`, then `likely mistake: draw the mask from
-        #     self.rng, the generator given at construction, not from numpy's global one`.
+        #   - Scaling in evaluation too: `Dropout(0.25) in evaluation mode: forward(x): output
+        #     differs from the expected values`, then `likely mistake: evaluation mode is the
+        #     identity: the scale 1 / (1 - p) is applied in training only (inverted dropout)`.
+        #   - `p` taken as the probability to keep: `Dropout(0.2) in training on 200,000 elements:
+        #     39,882 kept (19.9 %), expected 80.0 % within 0.45 points`, then `likely mistake: p is
+        #     the probability to drop (PyTorch's convention), not to keep`.
+        #   - The kept elements not rescaled: `Dropout(0.2) in training on 200,000 elements of x =
+        #     1: each kept element differs from the expected values` (`got 1, expected 1.25`), then
+        #     `likely mistake: the kept elements must be divided by 1 - p (inverted dropout), so
+        #     that the mean is preserved`.
+        #   - One mask for the whole batch (drawn of the shape of one sample): `Dropout(0.5) on x of
+        #     shape (64, 100): every sample got the same mask`, then `likely mistake: draw one
+        #     number per element of x, not one mask for all the samples`.
+        #   - numpy's global generator: `Dropout(0.5) twice with default_rng(7), forward of the same
+        #     x: the outputs differ`, then `likely mistake: draw the mask from self.rng, the
+        #     generator given at construction, not from numpy's global one`.
+        #   - A mask drawn once and reused: `Dropout(0.5): two training forward calls of the same x
+        #     of shape (20, 30) dropped the same elements`, then `likely mistake: every training
+        #     forward draws a new mask (a mask drawn once, in the constructor or at the first call,
+        #     is reused)`.
         if not self.training:
             self.mask = np.ones((), dtype=x.dtype)
             return x.copy()
@@ -128,12 +134,12 @@ class Dropout(Layer):
         #   $\mathrm{dout}_i / (1 - p)$. The mask is the one of the latest forward; drawing
         #   again would pair the gradient with another network.
         # MISTAKES:
-        #   - Forgetting the scale in backward: `gradient check failed: dx of Dropout(0.3)
-        #     ...`, then `likely mistake: your gradient is 0.7 times the true one: a constant
-        #     factor is wrong`.
-        #   - A new mask drawn in backward: `Dropout(0.5): forward(x), backward(dout): dx
-        #     differs from the expected values`, `likely mistake: backward must use the mask
-        #     of the latest forward, not draw a new one`.
+        #   - The scale forgotten in backward (only the 0/1 mask): `gradient check failed: dx of
+        #     Dropout(0.3) on a non-contiguous view x of shape (4, 6)`, then `likely mistake: your
+        #     gradient is 0.7 times the true one: a constant factor is wrong`.
+        #   - A new mask drawn in backward: `Dropout(0.5): training forward(x) number 1, batch 5,
+        #     backward(dout): backward drew numbers from the generator`, then `likely mistake:
+        #     backward must use the mask of the latest forward, not draw a new one`.
         return dout * self.mask
         # END SOLUTION
 

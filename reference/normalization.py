@@ -139,22 +139,26 @@ class BatchNorm1d(Layer):
         #   $\sigma^2_j$ (PyTorch's choice). In evaluation $\mu$, $\sigma^2$ are the running
         #   statistics, constants. Backward needs $\hat{x}$ $(N, D)$, $s$ $(D,)$ and the mode.
         # MISTAKES:
-        #   - The statistics over the features (axis 1) instead of the batch: `BatchNorm1d(4) in
-        #     training, forward(x) with x of shape (5, 4): output has the wrong shape` or
-        #     `differs from the expected values`, then `likely mistake: the statistics are taken
-        #     over the wrong axis: batch normalization averages over the batch (axis 0), one
-        #     mean and variance per feature`.
-        #   - The biased variance in the running average: `BatchNorm1d(3): running_var after 1
-        #     training forward(s) of batch sizes (4,): running_var differs from the expected
-        #     values`, then `likely mistake: the running variance takes the unbiased batch
+        #   - A statistic over the features (axis 1) instead of the batch: `BatchNorm1d(4) in
+        #     training, forward(x) with x of shape (4, 4): output differs from the expected values`,
+        #     then `likely mistake: the statistics are taken over the wrong axis: batch
+        #     normalization averages over the batch (axis 0), one mean and variance per feature`;
+        #     where N differs from D, numpy refuses first: `ValueError: operands could not be
+        #     broadcast together with shapes (3,) (4,) (3,)`.
+        #   - The biased variance in the running average: `BatchNorm1d(4) in training, forward(x)
+        #     with x of shape (4, 4): after one training forward: running_var differs from the
+        #     expected values`, then `likely mistake: the running variance takes the unbiased batch
         #     variance, var * N / (N - 1) (PyTorch's convention); the biased one normalizes`.
-        #   - The unbiased variance used to normalize: `likely mistake: normalize with the
-        #     biased variance (divided by N); only the running average takes the unbiased one`.
-        #   - momentum weighting the old value: `likely mistake: momentum weights the new
+        #   - The unbiased variance used to normalize: `... output differs from the expected
+        #     values`, then `likely mistake: normalize with the biased variance (divided by N); only
+        #     the running average takes the unbiased one`.
+        #   - momentum weighting the old value: `... after one training forward: running_mean
+        #     differs from the expected values`, then `likely mistake: momentum weights the new
         #     batch: running = (1 - momentum) running + momentum batch (PyTorch's convention)`.
-        #   - Evaluation with the batch statistics: `BatchNorm1d(3) in evaluation mode:
-        #     forward(x) differs from the expected values`, `likely mistake: evaluation
-        #     normalizes with running_mean and running_var, not the batch's statistics`.
+        #   - Evaluation with the batch's statistics: `BatchNorm1d(3) in evaluation mode (after 4
+        #     training forwards): forward(x) with x of shape (5, 3): output differs from the
+        #     expected values`, then `likely mistake: evaluation normalizes with running_mean and
+        #     running_var, not the batch's statistics`.
         # STATED: 1 - self.momentum
         # STATED: var + self.eps
         if self.training:
@@ -217,13 +221,13 @@ class BatchNorm1d(Layer):
         #   $\partial L / \partial x_n = s\, g_n$ remains. The gradient of $x$ sums to zero
         #   over the batch in training: shifting every sample alike changes nothing.
         # MISTAKES:
-        #   - Treating mu and var as constants in training (returning `g * inv_std`):
-        #     `gradient check failed: dx of BatchNorm1d(3) in training on x of shape (4, 3)`.
-        #   - The gradient of gamma as a sum of `dout * x` instead of `dout * xhat`:
-        #     `gradient check failed: grads['gamma'] of BatchNorm1d(3) in training ...`.
-        #   - A mean over the batch instead of a sum for gamma or beta: `likely mistake: divided
-        #     by the batch size N = 4 once too often (layers sum over the batch; only the loss
-        #     divides by N)`.
+        #   - mu and var treated as constants in training (the evaluation formula): `gradient check
+        #     failed: dx of BatchNorm1d(3) in training on x of shape (4, 3)`, `relative error
+        #     5.5e-01 (allowed 1e-06)`.
+        #   - A mean over the batch instead of a sum for beta (or gamma): `gradient check failed:
+        #     grads['beta'] of BatchNorm1d(3) in training on x of shape (4, 3)`, then `likely
+        #     mistake: divided by the batch size N = 4 once too often (layers sum over the batch;
+        #     only the loss divides by N)`.
         xhat, inv_std = self.xhat, self.inv_std
         self.grads["gamma"] = (dout * xhat).sum(axis=0)
         self.grads["beta"] = dout.sum(axis=0)
@@ -281,12 +285,10 @@ class BatchNorm2d(BatchNorm1d):
         #   output, read back in the shape $(N, C, H, W)$. Since the relabelling only moves
         #   values, the gradient comes back the same way (see `backward`).
         # MISTAKES:
-        #   - Statistics over (N,) only, one per channel and position: `BatchNorm2d(3) in
-        #     training, forward(x) with x of shape (2, 3, 4, 5): output differs from the
-        #     expected values`, then `likely mistake: the statistics are taken over the wrong
-        #     axes: BatchNorm2d averages each channel over N, H and W`.
-        #   - A reshape to (N H W, C) without moving the channel axis first: values of several
-        #     channels mix in one column, and the output differs from the oracle.
+        #   - Statistics over the batch axis only, one per channel and position: `BatchNorm2d(3) in
+        #     training, forward(x) with x of shape (2, 3, 4, 5): output differs from the expected
+        #     values`, then `likely mistake: the statistics are taken over the wrong axes:
+        #     BatchNorm2d averages each channel over N, H and W`.
         n, channels, height, width = x.shape
         rows = x.transpose(0, 2, 3, 1).reshape(-1, channels)
         out = super().forward(rows)
@@ -372,10 +374,10 @@ class LayerNorm(Layer):
         #   broadcast along the rows, while $\gamma$, $\beta$ $(D,)$ broadcast down the
         #   columns. Nothing depends on the other samples, so training and evaluation agree.
         # MISTAKES:
-        #   - The statistics over the batch (axis 0): `LayerNorm(4), forward(x) with x of shape
-        #     (3, 4): output differs from the expected values`, then `likely mistake: the
-        #     statistics are taken over the wrong axis: layer normalization averages over the
-        #     features of each sample (axis 1)`.
+        #   - The statistics over the batch (axis 0): `LayerNorm(4), forward(x) with x of shape (3,
+        #     4): output differs from the expected values`, then `likely mistake: the statistics are
+        #     taken over the wrong axis: layer normalization averages over the features of each
+        #     sample (axis 1)`.
         # STATED: var + self.eps
         mean = x.mean(axis=1, keepdims=True)
         var = x.var(axis=1, keepdims=True)
@@ -405,8 +407,9 @@ class LayerNorm(Layer):
         #
         #   shape $(N, D)$, with the two means $(N, 1)$ columns broadcast along each row.
         # MISTAKES:
-        #   - The means of the input gradient over the batch (axis 0), copied from batch
-        #     normalization: `gradient check failed: dx of LayerNorm(3) on x of shape ...`.
+        #   - The two means of dx over the batch (axis 0), copied from batch normalization:
+        #     `gradient check failed: dx of LayerNorm(3) on x of shape (3, 3)`, `relative error
+        #     8.3e-01 (allowed 1e-06)`.
         xhat, inv_std = self.xhat, self.inv_std
         self.grads["gamma"] = (dout * xhat).sum(axis=0)
         self.grads["beta"] = dout.sum(axis=0)

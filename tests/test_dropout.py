@@ -102,7 +102,7 @@ def test_kept_fraction_and_scale(impl, p):
         out[kept],
         np.full(int(kept.sum()), 1 / (1 - p)),
         call=f"{call} of x = 1",
-        what="the kept elements",
+        what="each kept element",
         hint=matching_mistake(
             out[kept],
             [(np.ones(int(kept.sum())), SCALE_HINT), (np.full(int(kept.sum()), 1 - p), SCALE_HINT)],
@@ -110,18 +110,33 @@ def test_kept_fraction_and_scale(impl, p):
     )
 
 
+def mean_mistake(x: np.ndarray, out: np.ndarray, p: float) -> str | None:
+    """The mistake the output confirms, read from its kept elements and their fraction."""
+    kept = out != 0
+    if not np.any(kept):
+        return None
+    fraction = float(kept.mean())
+    if np.allclose(out[kept], x[kept]) or np.allclose(out[kept], x[kept] * (1 - p)):
+        return SCALE_HINT
+    if abs(fraction - p) < SIGMAS * np.sqrt(p * (1 - p) / x.size) < abs(p - 0.5):
+        return DROP_HINT
+    return None
+
+
 @pytest.mark.parametrize("p", [0.1, 0.5, 0.9])
 def test_mean_is_preserved(impl, p):
     x = np.abs(away_from_zero((300, 400), seed=2))
     layer = impl.dropout.Dropout(p, rng=np.random.default_rng(3))
-    out = np.asarray(layer.forward(x))
+    call = f"Dropout({p}) in training on x of shape {x.shape} with mean {x.mean():.4f}"
+    out = layer.forward(x)
+    kept_mask(out, call)
     # out[i] = x[i] / (1 - p) with probability 1 - p, else 0: variance x[i]^2 p / (1 - p)
     spread = np.sqrt(np.sum(x**2) * p / (1 - p)) / x.size
     gap = abs(float(out.mean()) - float(x.mean()))
+    mistake = mean_mistake(x, out, p)
     assert gap <= SIGMAS * spread, (
-        f"Dropout({p}) in training on x of shape {x.shape} with mean {x.mean():.4f}: the output "
-        f"has mean {out.mean():.4f}, expected the same within {SIGMAS * spread:.4f}\n"
-        f"likely mistake: {SCALE_HINT}"
+        f"{call}: the output has mean {out.mean():.4f}, expected the same within "
+        f"{SIGMAS * spread:.4f}" + (f"\nlikely mistake: {mistake}" if mistake else "")
     )
 
 
