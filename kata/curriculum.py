@@ -124,6 +124,28 @@ CURRICULUM: tuple[Exercise, ...] = (
         capstone=True,
         requires=(*MLP_PARTS, "conv_naive", "conv", "pool"),
     ),
+    Exercise("dropout", "Inverted dropout", "dropout", ("Dropout",)),
+    Exercise(
+        "batchnorm",
+        "Batch normalization, layer normalization",
+        "normalization",
+        ("BatchNorm1d", "BatchNorm2d", "LayerNorm"),
+    ),
+    Exercise(
+        "clipping",
+        "Gradient clipping by norm and by value",
+        "clipping",
+        ("clip_grad_norm", "clip_grad_value"),
+    ),
+    Exercise(
+        "mnist_regularized",
+        "Capstone: an MLP with batch norm and dropout",
+        "regularized",
+        ("regularized_mlp",),
+        points=20.0,
+        capstone=True,
+        requires=(*MLP_PARTS, "dropout", "batchnorm"),
+    ),
     Exercise(
         "autograd",
         "A scalar autograd engine",
