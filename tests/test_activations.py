@@ -17,7 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from kata.judge import assert_close, assert_unchanged, check_layer, noncontiguous
-from tests.oracles import no_float_warnings
+from tests.oracles import matching_mistake, no_float_warnings
 
 pytestmark = pytest.mark.exercise("activations")
 
@@ -285,13 +285,17 @@ def test_backward_uses_the_last_forward(impl, activation):
     layer = activation.build(impl)
     layer.forward(first)
     layer.forward(last)
+    dx = layer.backward(dout)
+    stale = dout * elementwise(activation.derivative, first)
     assert_close(
-        layer.backward(dout),
+        dx,
         dout * elementwise(activation.derivative, last),
         call=f"{activation.name}: forward(x1), forward(x2), then backward(dout)",
         what="dx",
-        hint="backward must use what the last forward call kept: overwrite the cache on "
-        "every forward",
+        # only when dx is what a cache kept from the first call gives
+        hint=matching_mistake(
+            dx, [(stale, "dx is the gradient at x1: backward used what the first forward kept")]
+        ),
     )
 
 

@@ -65,7 +65,7 @@ MUTANTS = (
         "softmax_cross_entropy",
         "exps = np.exp(x - x.max(axis=axis, keepdims=True))",
         "exps = np.exp(x)",
-        "subtract the maximum",
+        "overflowed to inf",
     ),
     Mutant(
         "numerical gradient by forward differences",

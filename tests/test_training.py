@@ -173,8 +173,9 @@ def loss_weighting_hint(got: float, setup: Setup) -> str:
     batch_means = [float(losses[batch].mean()) for batch in setup.model.batches]
     if math.isclose(got, float(np.mean(batch_means)), rel_tol=1e-9):
         return (
-            "\nlikely mistake: the plain mean of the batch losses: the last, partial batch "
-            "then counts as much as a full one; weight each batch loss by its size"
+            "\nlikely mistake: the plain mean of the batch losses, a mean over batches, not "
+            "over examples: the last, smaller batch counts as much as a full one "
+            "(nox -s hint -- training)"
         )
     if math.isclose(got, sum(batch_means) * max(sizes) / setup.n, rel_tol=1e-9):
         return (
