@@ -216,6 +216,7 @@ def assert_close(
     rtol: float = 1e-7,
     atol: float = 1e-9,
     hint: str | None = None,
+    pointer: str | None = None,
 ) -> None:
     """Assert ``actual`` matches ``expected``: first the shape, then the values.
 
@@ -229,7 +230,10 @@ def assert_close(
         call: what was called, e.g. ``"Sigmoid().forward(x) with x of shape (2, 3)"``.
         what: the name of the compared value in the message.
         rtol, atol: the tolerances.
-        hint: the usual mistake behind a difference, shown as "likely mistake: ...".
+        hint: the usual mistake behind a difference, shown as "likely mistake: ...": pass
+            one only when the numbers confirm it (the result is what that mistake gives).
+        pointer: where to look when no mistake is confirmed (what to compare, the hint
+            command), shown as its own last line, never as a likely mistake.
 
     Raises:
         AssertionError: giving the call, what came back (shape, dtype, worst element), what
@@ -248,7 +252,7 @@ def assert_close(
         ]
         shape_mistake = _shape_diagnosis(want.shape, got.shape, batch=None)
         lines += _likely(hint or shape_mistake)
-        raise AssertionError("\n".join(lines))
+        raise AssertionError("\n".join(lines + ([pointer] if pointer else [])))
 
     matches = np.isclose(got, want, rtol=rtol, atol=atol, equal_nan=True)
     if np.all(matches):
@@ -272,7 +276,7 @@ def assert_close(
         if factor is not None and np.count_nonzero(want) > 1:
             hint = f"every value is {_number(factor)} times the expected one"
     lines += _likely(hint)
-    raise AssertionError("\n".join(lines))
+    raise AssertionError("\n".join(lines + ([pointer] if pointer else [])))
 
 
 IN_PLACE_MISTAKE = (

@@ -72,13 +72,15 @@ def assert_matches_oracle(
 ) -> None:
     """Compare ``out`` with the oracle; on a difference, name the usual mistake it shows.
 
-    ``hint`` is said when no known mistake (shape, flipped kernel, missing bias) explains it.
+    ``hint`` is where to look, said when no known mistake (shape, flipped kernel, missing bias)
+    explains the difference; it is not shown as a likely mistake.
     """
     W, b, stride, pad = layer.params["W"], layer.params["b"], layer.stride, layer.padding
     expected = conv2d_oracle(x, W, b, stride, pad)
-    hint = diagnose_conv_output(out, expected, x, W, b, stride, pad) or hint
+    mistake = diagnose_conv_output(out, expected, x, W, b, stride, pad)
     tolerance = {"rtol": 1e-5, "atol": 1e-5} if x.dtype == np.float32 else {}
-    assert_close(out, expected, call=call, hint=hint, **tolerance)
+    pointer = None if mistake else hint
+    assert_close(out, expected, call=call, hint=mistake, pointer=pointer, **tolerance)
 
 
 class _OracleForward:

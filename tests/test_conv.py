@@ -148,8 +148,9 @@ def test_col2im_keeps_float32(impl):
 
 
 FORWARD_HINT = (
-    "the output is not the definition's out[n, o, i, j]: check the layout of cols and which "
-    "axis of the product is the channel (nox -s hint -- conv)"
+    "no usual mistake matches these numbers: the output is not the definition's "
+    "out[n, o, i, j]; compare the layout of cols and the axes of the product with it "
+    "(nox -s hint -- conv)"
 )
 
 

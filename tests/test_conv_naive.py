@@ -29,10 +29,8 @@ from tests.conv_checks import (
 pytestmark = pytest.mark.exercise("conv_naive")
 
 FORWARD_HINT = (
-    "compare with the formula out[n, o, i, j] = b[o] + sum W[o, c, p, q] * "
-    "xpad[n, c, i*s + p, j*s + q]: a flipped kernel (convolution instead of "
-    "cross-correlation), padding on one side only, a window that ignores the stride, "
-    "a missing bias (nox -s hint -- conv_naive)"
+    "no usual mistake matches these numbers: compare with the definition out[n, o, i, j] = "
+    "b[o] + sum W[o, c, p, q] * xpad[n, c, i*s + p, j*s + q] (nox -s hint -- conv_naive)"
 )
 
 

@@ -255,7 +255,8 @@ def assert_steps_from_one(
             w,
             [want],
             what="params['w']",
-            hint=lookalike if confirmed else rule,
+            hint=lookalike if confirmed else None,
+            pointer=None if confirmed else rule,
             call=f"{call}: step {step} from w=1 with a constant gradient 1",
         )
 
