@@ -216,6 +216,7 @@ def assert_close(
     rtol: float = 1e-7,
     atol: float = 1e-9,
     hint: str | None = None,
+    pointer: str | None = None,
 ) -> None:
     """Assert ``actual`` matches ``expected``: first the shape, then the values.
 
@@ -229,7 +230,10 @@ def assert_close(
         call: what was called, e.g. ``"Sigmoid().forward(x) with x of shape (2, 3)"``.
         what: the name of the compared value in the message.
         rtol, atol: the tolerances.
-        hint: the usual mistake behind a difference, shown as "likely mistake: ...".
+        hint: the usual mistake behind a difference, shown as "likely mistake: ...": pass
+            one only when the numbers confirm it (the result is what that mistake gives).
+        pointer: where to look when no mistake is confirmed (what to compare, the hint
+            command), shown as its own last line, never as a likely mistake.
 
     Raises:
         AssertionError: giving the call, what came back (shape, dtype, worst element), what
@@ -248,7 +252,7 @@ def assert_close(
         ]
         shape_mistake = _shape_diagnosis(want.shape, got.shape, batch=None)
         lines += _likely(hint or shape_mistake)
-        raise AssertionError("\n".join(lines))
+        raise AssertionError("\n".join(lines + ([pointer] if pointer else [])))
 
     matches = np.isclose(got, want, rtol=rtol, atol=atol, equal_nan=True)
     if np.all(matches):
@@ -272,19 +276,35 @@ def assert_close(
         if factor is not None and np.count_nonzero(want) > 1:
             hint = f"every value is {_number(factor)} times the expected one"
     lines += _likely(hint)
-    raise AssertionError("\n".join(lines))
+    raise AssertionError("\n".join(lines + ([pointer] if pointer else [])))
+
+
+IN_PLACE_MISTAKE = (
+    "an in-place operation on an argument (x -= m, x *= s, x[x < 0] = 0, np.exp(x, out=x)); "
+    "compute a new array instead"
+)
+"""What ``assert_unchanged`` names by default: the usual way an argument gets written into."""
 
 
 def assert_unchanged(
-    before: np.ndarray, after: np.ndarray, *, call: str, what: str = "input"
+    before: np.ndarray,
+    after: np.ndarray,
+    *,
+    call: str,
+    what: str = "input",
+    mistake: str | None = IN_PLACE_MISTAKE,
 ) -> None:
     """Assert that ``after`` (the array passed in) still equals ``before`` (a copy taken earlier).
 
     Take the copy *before* the call: ``before = x.copy(); layer.forward(x);
     assert_unchanged(before, x, call="ReLU().forward")``.
 
+    ``mistake`` is the likely mistake named (by default an in-place operation); None names
+    none, for a function whose contract is to write into the argument and restore it.
+
     Raises:
-        AssertionError: "<call> mutated its <what>", with the first changed element.
+        AssertionError: "<call> mutated its <what>", with the first changed element, printed
+            with as many digits as it takes to show the change.
     """
     before, after = np.asarray(before), np.asarray(after)
     if before.shape != after.shape:
@@ -295,13 +315,15 @@ def assert_unchanged(
     if not np.any(changed):
         return
     first = tuple(int(i) for i in np.argwhere(changed)[0])
-    raise AssertionError(
-        f"{call} mutated its {what}\n"
+    was, now = _number(before[first]), _number(after[first])
+    if was == now:  # a change past the sixth digit: show every digit
+        was, now = _exact(before[first]), _exact(after[first])
+    lines = [
+        f"{call} mutated its {what}",
         f"{np.count_nonzero(changed)} of {before.size} elements changed; first at "
-        f"{_index(first)}: was {_number(before[first])}, now {_number(after[first])}\n"
-        "likely mistake: an in-place operation on an argument (x -= m, x *= s, x[x < 0] = 0, "
-        "np.exp(x, out=x)); compute a new array instead"
-    )
+        f"{_index(first)}: was {was}, now {now}",
+    ]
+    raise AssertionError("\n".join(lines + _likely(mistake)))
 
 
 def noncontiguous(x: np.ndarray) -> np.ndarray:
@@ -448,8 +470,8 @@ def _check_scalar_loss(value: object, call: str) -> None:
     if not np.isfinite(np.asarray(value, dtype=np.float64)):
         raise AssertionError(
             f"{call}: forward returned {value}, expected a finite number\n"
-            "likely mistake: overflow in exp or log(0); use the stable formula "
-            "(subtract the maximum, log-sum-exp)"
+            "likely mistake: overflow in exp, or log(0): the loss must be finite for any "
+            "finite prediction"
         )
 
 
@@ -613,6 +635,14 @@ def _number(value: object) -> str:
     value = np.asarray(value)
     if np.issubdtype(value.dtype, np.floating):
         return f"{float(value):.6g}"
+    return str(value)
+
+
+def _exact(value: object) -> str:
+    """Every digit of a float (17 significant digits tell any two float64 apart)."""
+    value = np.asarray(value)
+    if np.issubdtype(value.dtype, np.floating):
+        return f"{float(value):.17g}"
     return str(value)
 
 

@@ -48,8 +48,8 @@ def short_message(error: BaseException) -> str:
     """The text a learner needs: the assertion or the exception, where it was raised, and the
     example hypothesis found (not for a stub: any example reaches it)."""
     grouped = getattr(error, "exceptions", None)  # hypothesis found several distinct failures
-    if grouped:
-        parts = [short_message(member) for member in grouped]
+    if grouped:  # each in brief (what failed, and the likely mistake), so all of them show
+        parts = [_in_brief(short_message(member)) for member in grouped]
         return f"{len(parts)} distinct failures:\n" + "\n".join(f"- {part}" for part in parts)
     if isinstance(error, (AssertionError, pytest.fail.Exception, pytest.skip.Exception)):
         text = _without_introspection(str(error)) or type(error).__name__
@@ -61,6 +61,13 @@ def short_message(error: BaseException) -> str:
     if isinstance(error, NotImplementedError):
         return text
     return "\n".join([text, *read_hypothesis(error=error)]).strip()
+
+
+def _in_brief(message: str) -> str:
+    """The first line of a message and its "likely mistake" line, if it has one."""
+    lines = message.splitlines()
+    likely = [line for line in lines[1:] if line.startswith("likely mistake:")]
+    return "\n  ".join(lines[:1] + likely[:1])
 
 
 def _without_introspection(text: str) -> str:

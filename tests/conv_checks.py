@@ -16,8 +16,15 @@ import numpy as np
 import pytest
 from hypothesis import strategies as st
 
-from kata.judge import assert_close, assert_unchanged, noncontiguous
-from tests.oracles import conv2d_oracle, diagnose_conv_output, matching_mistake
+from kata.judge import assert_close, assert_unchanged, check_layer, noncontiguous
+from tests.oracles import (
+    conv2d_backward_oracle,
+    conv2d_by_offsets,
+    conv2d_oracle,
+    diagnose_conv_output,
+    matching_mistake,
+    windows_per_pixel,
+)
 from toolkit.layer import Layer
 
 Case = tuple[int, int, int, tuple[int, int], int, int, int, int]
@@ -65,13 +72,146 @@ def assert_matches_oracle(
 ) -> None:
     """Compare ``out`` with the oracle; on a difference, name the usual mistake it shows.
 
-    ``hint`` is said when no known mistake (shape, flipped kernel, missing bias) explains it.
+    ``hint`` is where to look, said when no known mistake (shape, flipped kernel, missing bias)
+    explains the difference; it is not shown as a likely mistake.
     """
     W, b, stride, pad = layer.params["W"], layer.params["b"], layer.stride, layer.padding
     expected = conv2d_oracle(x, W, b, stride, pad)
-    hint = diagnose_conv_output(out, expected, x, W, b, stride, pad) or hint
+    mistake = diagnose_conv_output(out, expected, x, W, b, stride, pad)
     tolerance = {"rtol": 1e-5, "atol": 1e-5} if x.dtype == np.float32 else {}
-    assert_close(out, expected, call=call, hint=hint, **tolerance)
+    pointer = None if mistake else hint
+    assert_close(out, expected, call=call, hint=mistake, pointer=pointer, **tolerance)
+
+
+class _OracleForward:
+    """The learner's layer with the oracle's forward: what ``check_gradients`` differentiates.
+
+    The first ``forward(x)`` also runs the learner's forward (so its backward finds what it
+    kept, and ``check_layer`` sees whether it mutates x); every call returns
+    :func:`tests.oracles.conv2d_by_offsets` of the layer's current parameters. The numerical
+    gradient is then that of the true convolution: a wrong forward cannot make a right
+    backward fail, and a wrong backward is measured against the right gradient.
+    """
+
+    def __init__(self, layer: Layer) -> None:
+        self.layer = layer
+        self.learner_forward_ran = False
+
+    @property
+    def params(self) -> dict[str, np.ndarray]:
+        return self.layer.params
+
+    @property
+    def grads(self) -> dict[str, np.ndarray]:
+        return self.layer.grads
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        if not self.learner_forward_ran:
+            self.learner_forward_ran = True
+            out = self.layer.forward(x)
+            if not isinstance(out, np.ndarray):
+                return out  # check_layer reports what came back
+        W, b = self.layer.params["W"], self.layer.params["b"]
+        return conv2d_by_offsets(x, W, b, self.layer.stride, self.layer.padding)
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        return self.layer.backward(dout)
+
+
+def check_gradients(layer_class: type[Layer], case: Case) -> None:
+    """dx, grads['W'] and grads['b'] against central differences of the oracle's forward.
+
+    On a failure, the message ends with the usual backward mistake the numbers confirm
+    (:func:`diagnose_conv_backward`), when one does.
+    """
+    layer, x, call = build(layer_class, case)
+    try:
+        check_layer(_OracleForward(layer), x, call=call)
+    except AssertionError as failure:
+        try:
+            mistake = diagnose_conv_backward(layer, x)
+        except Exception:  # a backward that raises here gets the check's own message
+            mistake = None
+        if mistake is None:
+            raise
+        lines = [line for line in str(failure).splitlines() if not line.startswith("likely")]
+        lines.insert(3, f"likely mistake: {mistake}")  # after the worst element
+        raise AssertionError("\n".join(lines)) from None
+
+
+def diagnose_conv_backward(layer: Layer, x: np.ndarray) -> str | None:
+    """The usual backward mistake that explains the layer's gradients, when the numbers show one.
+
+    Runs forward(x) and backward(g) for a random g and compares dx, grads['W'] and grads['b']
+    with what each mistake gives, computed by :func:`tests.oracles.conv2d_backward_oracle`:
+    overlapping windows overwriting each other in dx; dW of one sample only; db averaged over
+    the output positions or taken at one position; W2's gradient transposed before the reshape;
+    dout flattened to (O, N*OH*OW) without bringing its channel axis first.
+    """
+    W, stride, pad = layer.params["W"], layer.stride, layer.padding
+    out_channels, _, kh, kw = W.shape
+    out = layer.forward(x)
+    g = np.random.default_rng(1).standard_normal(np.shape(out))
+    dx = np.asarray(layer.backward(g), dtype=np.float64)
+    dW = np.asarray(layer.grads.get("W"), dtype=np.float64)
+    db = np.asarray(layer.grads.get("b"), dtype=np.float64)
+    true_dx, true_dW, true_db = conv2d_backward_oracle(x, W, g, stride, pad)
+    n, _, oh, ow = g.shape
+
+    def close(got: np.ndarray, predicted: np.ndarray) -> bool:
+        return got.shape == predicted.shape and np.allclose(got, predicted, rtol=1e-6, atol=1e-9)
+
+    if dx.shape == true_dx.shape and not close(dx, true_dx):
+        count = np.broadcast_to(windows_per_pixel(x.shape, kh, kw, stride, pad), x.shape)
+        wrong = ~np.isclose(dx, true_dx, rtol=1e-6, atol=1e-9)
+        if np.all(count[wrong] > 1):
+            return (
+                f"dx is right at every pixel read by a single window and wrong at "
+                f"{np.count_nonzero(wrong)} of the {np.count_nonzero(count > 1)} pixels read by "
+                "several overlapping windows: only one window's contribution reached them"
+            )
+    if out_channels > 1 and W[0].size > 1:
+        dW2_transposed = true_dW.reshape(out_channels, -1).T.reshape(W.shape)
+        if close(dW, dW2_transposed):
+            return (
+                "grads['W'] holds the right numbers in the wrong places: the gradient of W2 "
+                "built as (C*kh*kw, O), the transpose of W2's shape, then reshaped to W's shape"
+            )
+    if n > 1 and out_channels > 1:
+        g_misread = g.reshape(out_channels, n, oh, ow).transpose(1, 0, 2, 3)
+        misread = conv2d_backward_oracle(x, W, g_misread, stride, pad)
+        if any(close(got, wrong) for got, wrong in zip((dx, dW, db), misread, strict=True)):
+            return (
+                "dout2 read from dout (N, O, OH, OW) with its batch axis still first: "
+                "dout2[o, m] is then not the gradient of out2[o, m]"
+            )
+    if n > 1:
+        for sample, which in [(0, "the first sample"), (n - 1, "the last sample")]:
+            alone = np.zeros_like(g)
+            alone[sample] = g[sample]
+            if close(dW, conv2d_backward_oracle(x, W, alone, stride, pad)[1]):
+                return (
+                    f"grads['W'] holds the contribution of {which} only: W is shared by all "
+                    f"N = {n} samples, each of whose outputs depends on it"
+                )
+    positions = oh * ow
+    if positions > 1 and close(db, true_db / positions):
+        return (
+            f"grads['b'] is the true one divided by OH*OW = {positions}, the number of output "
+            "positions: a mean where every output of channel o depends on b[o] with weight 1"
+        )
+    if positions > 1 and close(db, true_db / (n * positions)):
+        return (
+            f"grads['b'] is the true one divided by N*OH*OW = {n * positions}: a mean where "
+            "every output of channel o depends on b[o] with weight 1"
+        )
+    for where, (i, j) in [("first", (0, 0)), ("last", (oh - 1, ow - 1))]:
+        if positions > 1 and close(db, g[:, :, i, j].sum(axis=0)):
+            return (
+                f"grads['b'] is the sum of dout at the {where} output position only: b[o] is "
+                "added to the outputs of channel o at every position"
+            )
+    return None
 
 
 def check_known_values(layer_class: type[Layer]) -> None:

@@ -13,6 +13,7 @@ These are plain functions, not tests: they carry no exercise mark.
 
 from __future__ import annotations
 
+import functools
 import sys
 import warnings
 from collections.abc import Callable
@@ -89,6 +90,69 @@ def conv2d_oracle(
     return out
 
 
+def conv2d_by_offsets(
+    x: np.ndarray, W: np.ndarray, b: np.ndarray, stride: int, padding: int
+) -> np.ndarray:
+    """The same cross-correlation as :func:`conv2d_oracle`, summed one kernel offset at a time.
+
+    For each offset ``(p, q)``, the strided slice ``xpad[:, :, p :: s, q :: s]`` (cut to
+    ``OH x OW``) holds ``xpad[n, c, i*s + p, j*s + q]`` for every output position, so
+    ``out = b + sum_{p, q} sum_c W[o, c, p, q] * slice[n, c, i, j]``: the definition, with the
+    sum over ``(p, q)`` outside. Fast enough to be the forward of a gradient check (float64).
+    """
+    _, _, height, width = x.shape
+    out_channels, _, kh, kw = W.shape
+    xpad = zero_padded(x, padding)
+    oh, ow = output_size(height, kh, stride, padding), output_size(width, kw, stride, padding)
+    out = np.zeros((x.shape[0], out_channels, oh, ow)) + np.asarray(b, np.float64)[:, None, None]
+    for p in range(kh):
+        for q in range(kw):
+            window = xpad[:, :, p : p + stride * oh : stride, q : q + stride * ow : stride]
+            out += np.einsum("nchw,oc->nohw", window, W[:, :, p, q].astype(np.float64))
+    return out
+
+
+def conv2d_backward_oracle(
+    x: np.ndarray, W: np.ndarray, dout: np.ndarray, stride: int, padding: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(dx, dW, db)`` of :func:`conv2d_oracle` for upstream ``dout``, one output at a time.
+
+    Each output ``(n, o, i, j)`` adds ``dout[n, o, i, j] * xpad[n, :, window]`` to ``dW[o]``,
+    ``dout[n, o, i, j]`` to ``db[o]`` and ``dout[n, o, i, j] * W[o]`` to ``dxpad[n, :, window]``;
+    dx is dxpad without its border of width ``padding`` (float64).
+    """
+    n_samples, _, height, width = x.shape
+    out_channels, _, kh, kw = W.shape
+    W = W.astype(np.float64)
+    xpad = zero_padded(x, padding)
+    dxpad, dW, db = np.zeros_like(xpad), np.zeros_like(W), np.zeros(out_channels)
+    for n in range(n_samples):
+        for o in range(out_channels):
+            for i in range(dout.shape[2]):
+                for j in range(dout.shape[3]):
+                    rows = slice(i * stride, i * stride + kh)
+                    columns = slice(j * stride, j * stride + kw)
+                    g = float(dout[n, o, i, j])
+                    dW[o] += g * xpad[n, :, rows, columns]
+                    db[o] += g
+                    dxpad[n, :, rows, columns] += g * W[o]
+    dx = dxpad[:, :, padding : padding + height, padding : padding + width]
+    return dx, dW, db
+
+
+def windows_per_pixel(
+    x_shape: tuple[int, ...], kh: int, kw: int, stride: int, padding: int
+) -> np.ndarray:
+    """How many windows read each pixel of x ``(H, W)``: 0, 1, or more where windows overlap."""
+    height, width = x_shape[-2:]
+    oh, ow = output_size(height, kh, stride, padding), output_size(width, kw, stride, padding)
+    count = np.zeros((height + 2 * padding, width + 2 * padding), dtype=int)
+    for i in range(oh):
+        for j in range(ow):
+            count[i * stride : i * stride + kh, j * stride : j * stride + kw] += 1
+    return count[padding : padding + height, padding : padding + width]
+
+
 def im2col_oracle(x: np.ndarray, kh: int, kw: int, stride: int, padding: int) -> np.ndarray:
     """``cols[(c, p, q), (n, i, j)] = xpad[n, c, i*s + p, j*s + q]``, one entry at a time.
 
@@ -133,13 +197,14 @@ def diagnose_conv_output(
     got = np.asarray(got, dtype=np.float64)
     if np.allclose(got, expected, rtol=1e-5, atol=1e-6):
         return None
-    if np.allclose(got, conv2d_oracle(x, W[:, :, ::-1, ::-1], b, stride, padding)):
+    close = functools.partial(np.allclose, rtol=1e-4, atol=1e-5)  # float32 outputs too
+    if close(got, conv2d_oracle(x, W[:, :, ::-1, ::-1], b, stride, padding)):
         return "the kernel is flipped: this layer computes a cross-correlation, W[o, c, p, q]"
-    if np.allclose(got, conv2d_oracle(x, W, np.zeros_like(b), stride, padding)):
+    if close(got, conv2d_oracle(x, W, np.zeros_like(b), stride, padding)):
         return "the bias b is missing"
     n, out_channels, out_height, out_width = expected.shape
     channels_first = expected.transpose(1, 0, 2, 3).reshape(n, out_channels, out_height, out_width)
-    if n > 1 and out_channels > 1 and np.allclose(got, channels_first):
+    if n > 1 and out_channels > 1 and close(got, channels_first):
         return (
             "the values are right but in the wrong places: an output computed channel axis "
             "first, (O, N, OH, OW), reshaped to (N, O, OH, OW) where its axes must be swapped"

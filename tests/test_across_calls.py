@@ -1170,9 +1170,21 @@ def test_several_epochs_with_other_batch_sizes_and_data(impl) -> None:
             if "bias" in grads and np.array_equal(grads["bias"], own):
                 continue
             hint = ""
-            if grads.keys() == before.keys() and all(
-                np.array_equal(grads[name], before[name]) for name in grads
+
+            def stale(given: dict, before: dict = before) -> bool:
+                return given.keys() == before.keys() and all(
+                    np.array_equal(given[name], before[name]) for name in given
+                )
+
+            if len(received) > 1 and all(
+                "bias" in given and np.array_equal(given["bias"], previous)
+                for given, previous in zip(received[1:], made, strict=False)
             ):
+                hint = (
+                    "\nlikely mistake: each step was given the gradients of the batch before: "
+                    "optimizer.step ran before that batch's backward"
+                )
+            elif all(stale(given) for given in received):
                 hint = (
                     "\nlikely mistake: model.grads read once, before the loop: read "
                     "model.params and model.grads at every step (a Sequential builds them anew "

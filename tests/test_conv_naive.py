@@ -2,8 +2,10 @@
 
 Forward values come from the brute-force oracle ``tests.oracles.conv2d_oracle`` (loops over
 every output element, the formula as written); gradients from ``kata.judge.check_layer``
-(central differences). The questions this judge shares with the conv judge's (known values,
-float32, a strided input, the latest forward, bad inputs) are asked by ``tests.conv_checks``.
+(central differences of the oracle's forward, so that a wrong forward does not blame a right
+backward: ``tests.conv_checks.check_gradients``). The questions this judge shares with the
+conv judge's (known values, float32, a strided input, the latest forward, bad inputs) are
+asked by ``tests.conv_checks``.
 """
 
 from __future__ import annotations
@@ -12,12 +14,12 @@ import numpy as np
 import pytest
 from hypothesis import example, given
 
-from kata.judge import check_layer
 from tests.conv_checks import (
     assert_matches_oracle,
     build,
     check_backward_uses_the_latest_forward,
     check_float32_stays_float32,
+    check_gradients,
     check_known_values,
     check_noncontiguous_input_not_mutated,
     check_rejects_bad_inputs,
@@ -27,10 +29,8 @@ from tests.conv_checks import (
 pytestmark = pytest.mark.exercise("conv_naive")
 
 FORWARD_HINT = (
-    "compare with the formula out[n, o, i, j] = b[o] + sum W[o, c, p, q] * "
-    "xpad[n, c, i*s + p, j*s + q]: a flipped kernel (convolution instead of "
-    "cross-correlation), padding on one side only, a window that ignores the stride, "
-    "a missing bias (nox -s hint -- conv_naive)"
+    "no usual mistake matches these numbers: compare with the definition out[n, o, i, j] = "
+    "b[o] + sum W[o, c, p, q] * xpad[n, c, i*s + p, j*s + q] (nox -s hint -- conv_naive)"
 )
 
 
@@ -50,8 +50,7 @@ def test_forward_matches_oracle(impl, case):
 @example(case=(2, 2, 2, (3, 2), 2, 1, 5, 4))
 @example(case=(1, 2, 1, (2, 2), 1, 0, 3, 3))
 def test_gradients(impl, case):
-    layer, x, call = build(impl.conv_naive.NaiveConv2d, case)
-    check_layer(layer, x, call=call)
+    check_gradients(impl.conv_naive.NaiveConv2d, case)
 
 
 @pytest.mark.parametrize(

@@ -65,7 +65,7 @@ MUTANTS = (
         "softmax_cross_entropy",
         "exps = np.exp(x - x.max(axis=axis, keepdims=True))",
         "exps = np.exp(x)",
-        "subtract the maximum",
+        "overflowed to inf",
     ),
     Mutant(
         "numerical gradient by forward differences",
@@ -284,6 +284,100 @@ MUTANTS = (
         "        model.backward(loss_fn.backward())\n"
         "        optimizer.step(params, grads)",
         "read once, before the loop",
+    ),
+    # Mistakes the judge names only when the numbers show them (issues 7.7 and 12.6).
+    Mutant(
+        "naive convolution assigns where windows overlap",
+        "conv_naive",
+        'dx_padded[:, :, rows, cols] += np.einsum("no,ochw->nchw", g, W)',
+        'dx_padded[:, :, rows, cols] = np.einsum("no,ochw->nchw", g, W)',
+        "read by several overlapping windows",
+    ),
+    Mutant(
+        "naive convolution dW of the last sample only",
+        "conv_naive",
+        'dW += np.einsum("no,nchw->ochw", g, x_padded[:, :, rows, cols])',
+        'dW += np.einsum("o,chw->ochw", g[-1], x_padded[-1, :, rows, cols])',
+        "contribution of the last sample only",
+    ),
+    Mutant(
+        "naive convolution db averaged over the output positions",
+        "conv_naive",
+        'self.grads["b"] = dout.sum(axis=(0, 2, 3))',
+        'self.grads["b"] = dout.sum(axis=0).mean(axis=(1, 2))',
+        "divided by OH*OW",
+    ),
+    Mutant(
+        "convolution dW2 built transposed, then reshaped",
+        "conv",
+        "(dout2 @ self.cols.T).reshape(W.shape)",
+        "(self.cols @ dout2.T).reshape(W.shape)",
+        "the transpose of W2's shape",
+    ),
+    Mutant(
+        "convolution dout2 reshaped without bringing the channel axis first",
+        "conv",
+        "dout2 = dout.transpose(1, 0, 2, 3).reshape(out_channels, -1)",
+        "dout2 = dout.reshape(out_channels, -1)",
+        "batch axis still first",
+    ),
+    Mutant(
+        "Tanh keeps the output of its first forward",
+        "activations",
+        "        self.out = np.tanh(x)",
+        '        if not hasattr(self, "out"):\n'
+        "            self.out = np.tanh(x)\n"
+        "        out = np.tanh(x)\n"
+        "        return out",
+        "backward used what the first forward kept",
+    ),
+    Mutant(
+        "Nesterov looks ahead along the velocity of the step before",
+        "optim",
+        "velocity *= self.momentum\n"
+        "            velocity += g\n"
+        "            update = g + self.momentum * velocity if self.nesterov else velocity",
+        "update = g + self.momentum * velocity\n"
+        "            velocity *= self.momentum\n"
+        "            velocity += g\n"
+        "            update = update if self.nesterov else velocity",
+        "w follows plain momentum at every step",
+    ),
+    Mutant(
+        "mean squared error gradient divided by the rows, not the elements",
+        "softmax_cross_entropy",
+        "return (2 * self.diff / self.diff.size)",
+        "return (2 * self.diff / len(self.diff))",
+        "not by M =",
+    ),
+    Mutant(
+        "numerical gradient undoes its steps with arithmetic",
+        "numerical_gradient",
+        "x[i] = old + h\n"
+        "        f_plus = float(f(x))\n"
+        "        x[i] = old - h\n"
+        "        f_minus = float(f(x))\n"
+        "        x[i] = old",
+        "x[i] += h\n"
+        "        f_plus = float(f(x))\n"
+        "        x[i] -= 2 * h\n"
+        "        f_minus = float(f(x))\n"
+        "        x[i] += h",
+        "changed by rounding only",
+    ),
+    Mutant(
+        "training steps the optimizer before the backward pass",
+        "training",
+        "model.backward(loss_fn.backward())\n        optimizer.step(model.params, model.grads)",
+        "optimizer.step(model.params, model.grads)\n        model.backward(loss_fn.backward())",
+        "called before loss_fn.backward",
+    ),
+    Mutant(
+        "training loss as the plain mean of the batch losses",
+        "training",
+        "total_loss += loss * len(batch)",
+        "total_loss += loss * len(x) / -(-len(x) // batch_size)",
+        "a mean over batches, not over examples",
     ),
 )
 

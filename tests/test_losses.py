@@ -54,8 +54,8 @@ def no_warnings(call: str, function: Callable[[], object]) -> object:
     return no_float_warnings(
         call,
         function,
-        hint="exp of a large number overflows and log(0) is -inf: subtract the maximum of each "
-        "row before exponentiating, and never take the log of a probability "
+        hint="exp of a large logit overflowed to inf (or a probability that rounded to 0 went "
+        "into log): the result must stay finite for logits of any size "
         "(nox -s hint -- softmax_cross_entropy)",
     )
 
@@ -383,6 +383,18 @@ def test_mean_squared_error_value_and_gradient(impl, shape, seed):
             ],
         ),
     )
+    loss = impl.losses.MeanSquaredError()
+    loss.forward(prediction, target)
+    grad = loss.backward()
+    n, m = shape[0], prediction.size
+    diff = prediction - target
+    # named only when the gradient is exactly what the mistake gives (N = M shows nothing)
+    slips = [(2 * diff / n, f"divided by the number of rows N = {n}, not by M = {m} elements")]
+    if n == m:
+        slips = []
+    mistake = matching_mistake(grad, slips)
+    if mistake is not None:
+        assert_close(grad, 2 * diff / m, call=call, what="d(loss)/d(prediction)", hint=mistake)
     check_loss(impl.losses.MeanSquaredError(), prediction, target, call=call)
 
 

@@ -225,13 +225,18 @@ def test_x_is_restored_bit_for_bit(impl):
     x = rng.standard_normal((4, 5)) * 10.0 ** rng.integers(-6, 2, size=(4, 5))
     before = x.copy()
     impl.numgrad.numerical_gradient(lambda a: np.sum(np.sin(a)), x)
-    try:
-        assert_unchanged(before, x, call="numerical_gradient(f, x)", what="x")
-    except AssertionError as error:
-        raise AssertionError(
-            f"{error}\nput the saved value back rather than undoing the step "
-            "with arithmetic: (v + h) - h is not always v in floating point"
-        ) from None
+    # x is perturbed in place by contract: only a change of rounding size names a mistake
+    rounding = np.all(np.abs(x - before) <= 1e-10 * np.maximum(np.abs(before), 1.0))
+    assert_unchanged(
+        before,
+        x,
+        call="numerical_gradient(f, x)",
+        what="x",
+        mistake="x changed by rounding only, as when a step is undone with arithmetic: "
+        "(v + h) - h is not always v in floating point"
+        if rounding
+        else None,
+    )
 
 
 def as_view(values: np.ndarray, kind: str) -> np.ndarray:
@@ -279,7 +284,9 @@ def test_non_contiguous_x(impl, shape, kind, seed):
         curvature=6 * x,
         call=f"numerical_gradient(f, x) with f(x) = sum(x**3), x a {kind} view of shape {shape}",
     )
-    assert_unchanged(before, x, call="numerical_gradient(f, x) on a non-contiguous x", what="x")
+    assert_unchanged(
+        before, x, call="numerical_gradient(f, x) on a non-contiguous x", what="x", mistake=None
+    )
 
 
 def test_bad_arguments_are_refused_by_the_given_checks(impl):

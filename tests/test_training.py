@@ -173,8 +173,9 @@ def loss_weighting_hint(got: float, setup: Setup) -> str:
     batch_means = [float(losses[batch].mean()) for batch in setup.model.batches]
     if math.isclose(got, float(np.mean(batch_means)), rel_tol=1e-9):
         return (
-            "\nlikely mistake: the plain mean of the batch losses: the last, partial batch "
-            "then counts as much as a full one; weight each batch loss by its size"
+            "\nlikely mistake: the plain mean of the batch losses, a mean over batches, not "
+            "over examples: the last, smaller batch counts as much as a full one "
+            "(nox -s hint -- training)"
         )
     if math.isclose(got, sum(batch_means) * max(sizes) / setup.n, rel_tol=1e-9):
         return (
@@ -288,6 +289,55 @@ def test_each_epoch_draws_a_new_order(impl) -> None:
     )
 
 
+CALL_NAMES = {
+    "forward": "model.forward",
+    "loss": "loss_fn.forward",
+    "loss.backward": "loss_fn.backward",
+    "model.backward": "model.backward",
+    "step": "optimizer.step",
+    "on_batch": "on_batch",
+}
+"""The calls of the recording fakes' log, by the names the learner's code uses."""
+
+
+def first_difference(calls: list[tuple], expected: list[tuple]) -> str:
+    """Where the calls made first depart from the calls expected, in one line."""
+
+    def name(entry: tuple) -> str:
+        return CALL_NAMES.get(entry[0], str(entry[0]))
+
+    def batch(index: int) -> int:
+        return index // len(CALL_NAMES) + 1
+
+    for index, (made, wanted) in enumerate(zip(calls, expected, strict=False)):
+        start = index - index % len(CALL_NAMES)
+        batch_calls = [entry[0] for entry in expected[start : start + len(CALL_NAMES)]]
+        if made[0] != wanted[0] and made[0] in batch_calls[index - start :]:
+            skipped = batch_calls[index - start : batch_calls.index(made[0])]
+            before = " and ".join(CALL_NAMES.get(call, call) for call in skipped)
+            return (
+                f"{name(made)} was called before {before} in batch {batch(index)} "
+                f"(call {index + 1})"
+            )
+        if made[0] != wanted[0]:
+            return (
+                f"in batch {batch(index)}, {name(made)} was called where {name(wanted)} "
+                f"was expected (call {index + 1})"
+            )
+        if made != wanted:
+            return (
+                f"in batch {batch(index)}, {name(made)} got {made[1]} examples, expected "
+                f"{wanted[1]} (call {index + 1})"
+            )
+    if len(calls) < len(expected):
+        missing = len(calls)
+        return (
+            f"the calls stop after {missing}: {name(expected[missing])} of batch "
+            f"{batch(missing)} was never called"
+        )
+    return f"{len(calls) - len(expected)} calls more than expected, from {calls[len(expected)]}"
+
+
 @pytest.mark.parametrize(("n", "batch_size"), [(23, 5), (20, 5), (7, 1), (6, 50)])
 def test_one_optimizer_step_after_each_backward(impl, n: int, batch_size: int) -> None:
     setup = Setup(n)
@@ -306,9 +356,10 @@ def test_one_optimizer_step_after_each_backward(impl, n: int, batch_size: int) -
             ("on_batch", size),
         ]
     assert len(setup.model.batches) == steps and setup.log == expected, (
-        f"{call} made the calls\n  {setup.log}\nexpected {steps} batches (ceil({n} / "
-        f"{batch_size})), each: model.forward, loss.forward, loss.backward, model.backward, "
-        "optimizer.step, on_batch"
+        f"{call}: {first_difference(setup.log, expected)}\n"
+        f"expected {steps} batches (ceil({n} / {batch_size})), each: model.forward, "
+        "loss_fn.forward, loss_fn.backward, model.backward, optimizer.step, on_batch\n"
+        f"the calls made: {setup.log}"
     )
     for dout, returned in zip(setup.model.received, setup.loss.returned, strict=True):
         assert dout is returned, (
