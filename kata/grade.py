@@ -333,7 +333,7 @@ class Options:
     state: Path | None = None
 
 
-def test_paths(ids: Sequence[str], tests: Path = REPOSITORY / "tests") -> list[str]:
+def files_to_collect(ids: Sequence[str], tests: Path = REPOSITORY / "tests") -> list[str]:
     """The test files that may hold tests of the exercises ``ids`` (all of ``tests/`` for none).
 
     A focused grade then imports only those modules: collecting the whole suite costs a second
@@ -359,7 +359,7 @@ def pytest_command(
 ) -> list[str]:
     """The pytest command line that grades ``exercises/`` and streams results to ``report``."""
     options = options or Options()
-    command = [sys.executable, "-m", "pytest", *test_paths(ids), "--impl", "exercises"]
+    command = [sys.executable, "-m", "pytest", *files_to_collect(ids), "--impl", "exercises"]
     command += ["-p", "kata.pytest_plugin", "--kata-report", str(report)]
     command += ["-p", "no:cacheprovider", "-o", "addopts="]  # -ra would list failures again
     if options.verbose:

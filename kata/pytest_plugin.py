@@ -247,6 +247,9 @@ REAL_EXIT = pytest.StashKey[Any]()
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "exercise(id): the test judges the exercise with this id")
     config.addinivalue_line(
+        "markers", "late: run after the other tests (checks across calls come after the basics)"
+    )
+    config.addinivalue_line(
         "markers", "time_limit(seconds): this test's time limit, in place of its kind's"
     )
     name = config.getoption("--impl")
@@ -390,7 +393,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             kept.append(item)
     if dropped:
         config.hook.pytest_deselected(items=dropped)
-        items[:] = kept
+    # A stable sort: the basic checks of an exercise run, and fail, before its checks across
+    # calls, so the first failure a learner is shown is the simplest one.
+    items[:] = sorted(kept, key=lambda item: item.get_closest_marker("late") is not None)
 
 
 # ------------------------------------------------------------------------- running a test

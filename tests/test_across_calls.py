@@ -37,6 +37,8 @@ from tests.toys import Affine, Tanh
 from toolkit.gradcheck import numerical_vjp
 from toolkit.layer import Layer
 
+pytestmark = pytest.mark.late  # after each exercise's basic checks
+
 Arrays = dict[str, np.ndarray]
 Oracle = Callable[[Arrays, np.ndarray], np.ndarray]
 

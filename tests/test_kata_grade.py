@@ -34,6 +34,7 @@ from kata.grade import (
     blocked,
     describe_next,
     describe_problems,
+    files_to_collect,
     hint_pointer,
     junit,
     next_exercise,
@@ -46,7 +47,6 @@ from kata.grade import (
     status_of,
     stub_defects,
     summary,
-    test_paths,
     trim,
     update_state,
 )
@@ -206,8 +206,12 @@ def test_pytest_command_grades_exercises_without_tracebacks(tmp_path):
     report = tmp_path / "r.jsonl"
     options = Options(impl_dir="/stubs", time_limit_scale=0.5, retrain=True)
     command = pytest_command(report, ids=["linear"], options=options)
-    assert command[1:6] == ["-m", "pytest", "tests", "--impl", "exercises"]
-    assert command[6:8] == ["-p", "kata.pytest_plugin"] and "--tb=no" in command
+    files = files_to_collect(["linear"])
+    assert command[1:3] == ["-m", "pytest"] and command[3 : 3 + len(files)] == files
+    assert "tests/test_linear.py" in files, files
+    rest = command[3 + len(files) :]
+    assert rest[:2] == ["--impl", "exercises"], rest
+    assert rest[2:4] == ["-p", "kata.pytest_plugin"] and "--tb=no" in command
     assert command[-4:] == ["--impl-dir", "/stubs", "--exercise", "linear"]
     assert "--retrain" in command and "0.5" in command
     assert "--tb=short" in pytest_command(report, options=Options(verbose=True))
@@ -606,5 +610,5 @@ def test_a_focused_grade_collects_only_the_files_that_may_hold_its_tests(tmp_pat
     (tests / "test_pool.py").write_text('pytestmark = pytest.mark.exercise("pool")\n')
     (tests / "test_across.py").write_text("marks=pytest.mark.exercise(case.exercise)\n")
     (tests / "test_kata_tool.py").write_text('pytest.mark.exercise("linear")\n')
-    assert test_paths(["linear"], tests) == ["tests/test_across.py", "tests/test_linear.py"]
-    assert test_paths([], tests) == ["tests"]
+    assert files_to_collect(["linear"], tests) == ["tests/test_across.py", "tests/test_linear.py"]
+    assert files_to_collect([], tests) == ["tests"]
