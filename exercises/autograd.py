@@ -199,8 +199,8 @@ class Value:
         - every value of the graph of ``self`` (``self``, and every value reachable through
           ``children``) first has its ``grad`` set to 0, then ``self.grad`` is set to 1
           (d self / d self); then the values are processed in the reverse of
-          ``topological_order(self)``: each adds, for every child c, its local derivative
-          times its own ``grad`` to ``c.grad``;
+          ``topological_order(self)``, each passing its ``grad`` on to its children by the
+          chain rule (what a child receives from one use is yours to derive);
         - so a value used several times receives the sum of one term per use, and each call
           gives the gradients of that call: calling ``backward`` twice leaves the same
           gradients as calling it once, and a second graph built on the same leaves starts
@@ -233,8 +233,7 @@ def topological_order(output: NodeT) -> list[NodeT]:
     them by identity (a ``set`` of values does), never by ``data``.
 
     No recursion: a chain of 100,000 operations must work with Python's default recursion
-    limit. To design: a depth-first search that keeps its own stack (a list) of values still to
-    visit, and appends a value to the order only when all of its children are in it.
+    limit. Designing the order without the call stack is the exercise.
 
     What the grader checks: on random graphs, that every value is listed once and after its
     children; a chain of 100,000 operations with the recursion limit lowered.

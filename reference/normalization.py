@@ -147,8 +147,8 @@ class BatchNorm1d(Layer):
         #     broadcast together with shapes (3,) (4,) (3,)`.
         #   - The biased variance in the running average: `BatchNorm1d(4) in training, forward(x)
         #     with x of shape (4, 4): after one training forward: running_var differs from the
-        #     expected values`, then `likely mistake: the running variance takes the unbiased batch
-        #     variance, var * N / (N - 1) (PyTorch's convention); the biased one normalizes`.
+        #     expected values`, then `likely mistake: the running average takes the biased batch
+        #     variance: PyTorch's convention is the unbiased one, corrected by M / (M - 1) ...`.
         #   - The unbiased variance used to normalize: `... output differs from the expected
         #     values`, then `likely mistake: normalize with the biased variance (divided by N); only
         #     the running average takes the unbiased one`.

@@ -96,7 +96,7 @@ MUTANTS = (
         "batchnorm",
         "self.running_var += self.momentum * var * (n / (n - 1))",
         "self.running_var += self.momentum * var",
-        "the running variance takes the unbiased batch variance",
+        "the running average takes the biased batch variance",
     ),
     Mutant(
         "batch-norm unbiased variance to normalize",

@@ -40,8 +40,9 @@ WRONG_AXIS_LN = (
     "features of each sample (axis 1)"
 )
 BIASED_RUNNING = (
-    "the running variance takes the unbiased batch variance, var * N / (N - 1) (PyTorch's "
-    "convention); the biased one normalizes"
+    "the running average takes the biased batch variance: PyTorch's convention is the unbiased "
+    "one, corrected by M / (M - 1) with M the number of values averaged per feature (N for "
+    "(N, D) inputs, N * H * W for images); the biased one only normalizes"
 )
 UNBIASED_NORMALIZED = (
     "normalize with the biased variance (divided by N); only the running average takes the "
