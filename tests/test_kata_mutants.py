@@ -400,8 +400,9 @@ def _planted_copy(mutant: Mutant, root: Path) -> Path:
     return root
 
 
-@pytest.mark.parametrize("mutant", MUTANTS, ids=lambda mutant: mutant.name)
-def test_grader_reports_planted_mistake(mutant: Mutant, tmp_path: Path) -> None:
+def assert_graded_and_named(mutant: Mutant, tmp_path: Path) -> None:
+    """Grade a copy of the reference with ``mutant`` planted: not done, and the report names
+    the mistake."""
     root = _planted_copy(mutant, tmp_path)
     result = subprocess.run(
         [sys.executable, "-m", "kata.grade", mutant.exercise_id, "--impl-dir", str(root)],
@@ -416,6 +417,11 @@ def test_grader_reports_planted_mistake(mutant: Mutant, tmp_path: Path) -> None:
         f"the grader caught {mutant.name!r} but its report does not say "
         f"{mutant.expected_in_report!r}:\n{report}"
     )
+
+
+@pytest.mark.parametrize("mutant", MUTANTS, ids=lambda mutant: mutant.name)
+def test_grader_reports_planted_mistake(mutant: Mutant, tmp_path: Path) -> None:
+    assert_graded_and_named(mutant, tmp_path)
 
 
 def test_copying_the_reference_into_a_stub_file_turns_exactly_that_row_to_done(

@@ -8,14 +8,11 @@ gradients not reset between calls, the order walked forwards, broadcasting not s
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from kata.paths import REPOSITORY
-from tests.test_kata_mutants import Mutant, _planted_copy
+from tests.test_kata_mutants import Mutant, assert_graded_and_named
 
 RECURSIVE_ORDER = """\
     def visit(value: NodeT) -> None:
@@ -130,17 +127,4 @@ MUTANTS = (
 
 @pytest.mark.parametrize("mutant", MUTANTS, ids=lambda mutant: mutant.name)
 def test_grader_reports_planted_autograd_mistake(mutant: Mutant, tmp_path: Path) -> None:
-    root = _planted_copy(mutant, tmp_path)
-    result = subprocess.run(
-        [sys.executable, "-m", "kata.grade", mutant.exercise_id, "--impl-dir", str(root)],
-        cwd=REPOSITORY,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    report = result.stdout + result.stderr
-    assert "0 of 1 exercises done" in report, f"planted mistake not caught: {mutant.name}\n{report}"
-    assert mutant.expected_in_report in report, (
-        f"the grader caught {mutant.name!r} but its report does not say "
-        f"{mutant.expected_in_report!r}:\n{report}"
-    )
+    assert_graded_and_named(mutant, tmp_path)
