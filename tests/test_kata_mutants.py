@@ -335,12 +335,16 @@ MUTANTS = (
         "Nesterov looks ahead along the velocity of the step before",
         "optim",
         "velocity *= self.momentum\n"
-        "            velocity += g\n"
-        "            update = g + self.momentum * velocity if self.nesterov else velocity",
-        "update = g + self.momentum * velocity\n"
-        "            velocity *= self.momentum\n"
-        "            velocity += g\n"
-        "            update = update if self.nesterov else velocity",
+        "                velocity += g\n"
+        "                update = velocity\n"
+        "                if self.nesterov:  # u = g + mu v\n"
+        "                    update = np.multiply(velocity, self.momentum, "
+        'out=self.work("u", name, param))\n'
+        "                    update += g\n",
+        "lookahead = g + self.momentum * velocity\n"
+        "                velocity *= self.momentum\n"
+        "                velocity += g\n"
+        "                update = lookahead if self.nesterov else velocity\n",
         "w follows plain momentum at every step",
     ),
     Mutant(
