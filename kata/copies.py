@@ -59,6 +59,22 @@ def _code_files(value: object) -> Iterator[str]:
         yield value.__code__.co_filename
 
 
+def borrowed_in_source(path: Path) -> str | None:
+    """Why the module file ``path`` is a copy of the answers, judged from its text alone (the
+    judge's check, before the module is imported anywhere), or None."""
+    source = path.read_text(encoding="utf-8") if path.is_file() else ""
+    reasons = [f"line {line}: {what}" for line, what in imports_of_the_answers(source)]
+    return _verdict(path, reasons) if reasons else None
+
+
+def _verdict(path: Path, reasons: list[str]) -> str:
+    return (
+        f"{path.name} uses the answers in {ANSWERS}/: " + "; ".join(dict.fromkeys(reasons)) + ".\n"
+        f"  A copy of the reference is not a solution: every test of this exercise fails until "
+        f"the module is your own code (toolkit/ is yours to import; {ANSWERS}/ is not)."
+    )
+
+
 def borrowed_answers(module: ModuleType, answers: Path) -> str | None:
     """Why ``module`` is a copy of the answers in the folder ``answers``, or None if it is not."""
     path = Path(getattr(module, "__file__", None) or "")
@@ -70,10 +86,4 @@ def borrowed_answers(module: ModuleType, answers: Path) -> str | None:
             if Path(filename).resolve().is_relative_to(answers):
                 reasons.append(f"{name} runs code of {Path(filename).name} in {ANSWERS}/")
                 break
-    if not reasons:
-        return None
-    return (
-        f"{path.name} uses the answers in {ANSWERS}/: " + "; ".join(dict.fromkeys(reasons)) + ".\n"
-        f"  A copy of the reference is not a solution: every test of this exercise fails until "
-        f"the module is your own code (toolkit/ is yours to import; {ANSWERS}/ is not)."
-    )
+    return _verdict(path, reasons) if reasons else None

@@ -42,7 +42,6 @@ curriculum must have tests.
 from __future__ import annotations
 
 import argparse
-import ast
 import contextlib
 import json
 import os
@@ -62,6 +61,7 @@ from typing import Any
 from kata.curriculum import CURRICULUM, EXERCISE_IDS, Exercise, exercise
 from kata.paths import REPOSITORY
 from kata.pytest_plugin import STATE_DIRECTORY, hard_limit, timeout_message
+from kata.stacks import crash_message, how_it_ended, relative_to, where_in
 
 DONE, CACHED, IN_PROGRESS, NOT_STARTED = "done", "cached", "in progress", "not started"
 NO_TESTS, BLOCKED, ERROR = "no tests", "blocked", "error"
@@ -530,16 +530,13 @@ def _end_group(process: subprocess.Popen[bytes]) -> None:
             continue
 
 
-FRAME = re.compile(r'File "(?P<file>[^"]+)", line (?P<line>\d+) in (?P<name>\S+)')
-
-
 def _died(child: _Child, report: Path, impl_root: Path) -> Record:
     """The record of the test that was running when the child died."""
     running = child.running
     assert running is not None
     stuck_file = report.with_name(report.name + ".stuck")
     stuck = stuck_file.read_text(encoding="utf-8", errors="replace") if stuck_file.exists() else ""
-    where = _where(stuck, impl_root)
+    where = where_in(stuck, impl_root)
     limit = float(running["limit"])
     scale = float(running.get("scale", 1.0))
     exercise_id = running.get("exercise")
@@ -547,70 +544,10 @@ def _died(child: _Child, report: Path, impl_root: Path) -> Record:
         message = timeout_message(limit, where or "code that did not return to Python", scale)
         message += f"\n(The process was ended {hard_limit(limit):g} s in.)"
         return Record(running["nodeid"], exercise_id, "timeout", message)
-    how = _how_it_died(stuck, child.returncode)
+    how = how_it_ended(stuck, child.returncode)
     file = exercise(exercise_id).path if exercise_id in EXERCISE_IDS else "the code under test"
     place = where or f"{file} or a module it imports"
-    message = (
-        f"crashed: the Python process running this test ended: {how}, in {place}.\n"
-        "Code under test must return or raise, never end the process (os._exit, sys.exit "
-        "at import, a crash in native code). The other tests of this exercise are not run."
-    )
-    return Record(running["nodeid"], exercise_id, "crashed", message)
-
-
-def _where(stuck: str, impl_root: Path) -> str:
-    """The innermost frame in the implementation's files of a faulthandler-style dump."""
-    for match in FRAME.finditer(stuck):  # most recent call first
-        path = Path(match["file"])
-        with contextlib.suppress(ValueError, OSError):
-            if path.resolve().is_relative_to(impl_root.resolve()):
-                shown = _relative_to(path, REPOSITORY)
-                line = int(match["line"])
-                name = _qualified_name(path, line) or match["name"]
-                return f"{name} ({shown}, line {line})"
-    return ""
-
-
-def _qualified_name(path: Path, line: int) -> str:
-    """The qualified name (``Linear.forward``) of the innermost function of ``path`` around
-    ``line``; faulthandler gives only the function's own name. Empty when unknown."""
-    try:
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-    except (OSError, SyntaxError, ValueError):
-        return ""
-    best = ""
-
-    def visit(node: ast.AST, prefix: str) -> None:
-        nonlocal best
-        for child in ast.iter_child_nodes(node):
-            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                name = f"{prefix}{child.name}"
-                end = child.end_lineno or child.lineno
-                if child.lineno <= line <= end:
-                    if not isinstance(child, ast.ClassDef):
-                        best = name
-                    visit(child, name + ".")
-
-    visit(tree, "")
-    return best
-
-
-def _relative_to(path: Path, root: Path) -> str:
-    with contextlib.suppress(ValueError):
-        return str(path.resolve().relative_to(root))
-    return str(path)
-
-
-def _how_it_died(stuck: str, returncode: int) -> str:
-    first = stuck.splitlines()[0] if stuck.strip() else ""
-    if first.startswith("os._exit"):
-        return f"{first} was called"
-    if first.startswith("Fatal Python error"):
-        return first.removeprefix("Fatal Python error: ").strip()
-    if returncode < 0:
-        with contextlib.suppress(ValueError):
-            return f"killed by signal {signal.Signals(-returncode).name}"
-    return f"exit code {returncode}"
+    return Record(running["nodeid"], exercise_id, "crashed", crash_message(how, place))
 
 
 def _collection_report(
@@ -662,7 +599,7 @@ def grade(
     what = ", ".join(ids) if ids else "every exercise"
     extra = [i for i in first if ids and i not in ids]
     before = f" (first the exercises it requires: {', '.join(extra)})" if extra else ""
-    print(f"Grading {what} in {_relative_to(impl_root, REPOSITORY)}/{before} ...", flush=True)
+    print(f"Grading {what} in {relative_to(impl_root, REPOSITORY)}/{before} ...", flush=True)
     records = []
     if first:
         command = pytest_command(report, ids=first, options=options)

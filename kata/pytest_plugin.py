@@ -72,10 +72,12 @@ from typing import IO, Any
 import pytest
 from hypothesis import HealthCheck, Phase, settings
 
-from kata.copies import ANSWERS, borrowed_answers
+from kata.copies import ANSWERS, borrowed_answers, borrowed_in_source
 from kata.curriculum import EXERCISE_IDS, exercise, prerequisite_modules
 from kata.paths import REPOSITORY
 from kata.report import is_not_implemented, read_hypothesis, relative, short_message
+from kata.sandbox import Worker, WorkerEndedError, remote_frames
+from kata.stacks import crash_message
 
 IMPLEMENTATIONS = ("reference", "exercises")
 STATE_DIRECTORY = ".kata"
@@ -166,6 +168,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="the grader's state directory (default: .kata beside the graded package)",
     )
     group.addoption(
+        "--in-process",
+        action="store_true",
+        help="import the implementation in pytest's own process, not in a worker (to debug)",
+    )
+    group.addoption(
         "--retrain",
         action="store_true",
         help="train every capstone, even one whose inputs have not changed",
@@ -184,6 +191,11 @@ class KataRun:
 
     def __init__(self, config: pytest.Config, impl_root: Path) -> None:
         self.impl_root = impl_root
+        self.workers = (
+            None
+            if config.getoption("--in-process")
+            else Workers(config.getoption("--impl"), impl_root)
+        )
         self.scale: float = config.getoption("--time-limit-scale")
         self.stopped: dict[str, str] = {}
         self.done: set[str] = set()
@@ -219,6 +231,8 @@ class KataRun:
             self.report.flush()
 
     def close(self) -> None:
+        if self.workers is not None:
+            self.workers.stop()
         for stream in (self.report, self.stuck):
             if stream is not None:
                 stream.close()
@@ -424,6 +438,8 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
             "scale": run.scale,
         }
     )
+    if run.workers is not None:
+        run.workers.start_test(exercise_of(item))
     run.arm(hard_limit(limit))
     try:
         yield
@@ -485,14 +501,22 @@ def pytest_runtest_makereport(
         return  # the first failure or skip of a test is the one that explains it
     error = call.excinfo.value
     run = item.config.stash[RUN]
+    exercise_id = record["exercise"]
     if isinstance(error, TimeLimitExceeded):
-        exercise_id = record["exercise"]
         record["outcome"] = "timeout"
-        record["message"] = timeout_message(
-            error.limit, where_stopped(error.__traceback__, run.impl_root), run.scale
-        )
+        where = getattr(error, "kata_where", "")  # where the worker was, if it was there
+        where = where or where_stopped(error.__traceback__, run.impl_root)
+        record["message"] = timeout_message(error.limit, where, run.scale)
         if exercise_id is not None:
             run.stopped[exercise_id] = f"not run: {item.nodeid} hit its time limit"
+        return
+    if isinstance(error, WorkerEndedError):
+        record["outcome"] = "crashed"
+        file = exercise(exercise_id).path if exercise_id in EXERCISE_IDS else "the code under test"
+        where = error.where or f"{file} or a module it imports"
+        record["message"] = crash_message(error.how, where)
+        if exercise_id is not None:
+            run.stopped[exercise_id] = f"not run: {item.nodeid} ended the process"
         return
     record["outcome"] = "skipped" if report.skipped else "failed"
     record["message"] = short_message(error)
@@ -536,22 +560,45 @@ def timeout_message(limit: float, where: str, scale: float = 1.0) -> str:
 
 
 class Implementation:
-    """Attribute access imports a module of the implementation under test.
+    """Attribute access gives a module of the implementation under test.
 
-    ``impl.linear`` is ``exercises.linear`` or ``reference.linear``. An import that fails
-    fails the calling test with the file and line of the error, not a traceback wall; so does a
-    learner module that borrows the answers (:mod:`kata.copies`).
+    ``impl.linear`` is ``exercises.linear`` or ``reference.linear``: imported in a worker
+    process of the exercise being judged (:mod:`kata.sandbox`), and used through a proxy, so
+    the code under test cannot reach the judge; with ``workers=None`` (``--in-process``),
+    imported here. An import that fails fails the calling test with the file and line of the
+    error, not a traceback wall; so does a learner module that borrows the answers
+    (:mod:`kata.copies`).
     """
 
-    def __init__(self, package: str, root: Path) -> None:
+    def __init__(self, package: str, root: Path, workers: Workers | None = None) -> None:
         self.package = package
         self.root = root
+        self.workers = workers
 
-    def __getattr__(self, module: str) -> ModuleType:
+    def __getattr__(self, module: str) -> Any:
         qualified = f"{self.package}.{module}"
-        if module.startswith("_") or importlib.util.find_spec(qualified) is None:
+        path = self.root / f"{module}.py"
+        if module.startswith("_") or not path.is_file():
             # not a module of the package: dunders, and probes such as hypothesis' mock check
             raise AttributeError(f"{self.package} has no module {module!r}")
+        if self.workers is None:
+            return self._import_here(qualified)
+        if self.package != ANSWERS:
+            borrowed = borrowed_in_source(path)
+            if borrowed:
+                pytest.fail(borrowed, pytrace=False)
+        worker = self.workers.current()
+        try:
+            imported = worker.module(qualified)
+        except Exception as error:  # any import failure is the learner's to see
+            pytest.fail(_describe_import_error(qualified, error), pytrace=False)
+        if self.package != ANSWERS:
+            copied = worker.borrowed(imported, REPOSITORY / ANSWERS)
+            if copied:
+                pytest.fail(copied, pytrace=False)
+        return imported
+
+    def _import_here(self, qualified: str) -> ModuleType:
         try:
             imported = importlib.import_module(qualified)
         except (Exception, SystemExit) as error:  # any import failure is the learner's to see
@@ -566,13 +613,44 @@ class Implementation:
         return f"Implementation({self.package!r})"
 
 
+class Workers:
+    """The worker process of the exercise whose test is running: one per exercise, started at
+    the first use of ``impl`` in its tests, ended when a test of another exercise starts (or
+    when a request could not finish: a time limit, the process ended); so a module that breaks
+    its worker breaks nothing of another exercise."""
+
+    def __init__(self, package: str, root: Path) -> None:
+        self.package, self.root = package, root
+        self.exercise: str | None = None
+        self.worker: Worker | None = None
+
+    def start_test(self, exercise_id: str | None) -> None:
+        if exercise_id != self.exercise:
+            self.stop()
+            self.exercise = exercise_id
+
+    def current(self) -> Worker:
+        if self.worker is None or self.worker.peer.broken:
+            self.stop()
+            label = f"exercise {self.exercise}" if self.exercise else "the code under test"
+            self.worker = Worker(self.package, self.root, REPOSITORY / "toolkit", label)
+        return self.worker
+
+    def stop(self) -> None:
+        if self.worker is not None:
+            self.worker.stop()
+            self.worker = None
+
+
 def _describe_import_error(qualified: str, error: BaseException) -> str:
     if isinstance(error, SyntaxError):
-        where = f"{error.filename}, line {error.lineno}"
+        where = f"{relative(error.filename or '?')}, line {error.lineno}"
     else:
-        frames = traceback.extract_tb(error.__traceback__)
-        own = [f for f in frames if "importlib" not in f.filename] or frames
-        where = f"{own[-1].filename}, line {own[-1].lineno}" if own else "?"
+        frames = [(f.filename, f.lineno) for f in traceback.extract_tb(error.__traceback__)]
+        frames = [(f, line) for f, line, _ in remote_frames(error)] or frames
+        own = [f for f in frames if "importlib" not in f[0] and "kata" not in Path(f[0]).parts]
+        own = own or frames
+        where = f"{relative(own[-1][0])}, line {own[-1][1]}" if own else "?"
     return (
         f"cannot import {qualified}: {type(error).__name__}: {error}\n"
         f"  at {where}\n"
@@ -583,7 +661,8 @@ def _describe_import_error(qualified: str, error: BaseException) -> str:
 @pytest.fixture(scope="session")
 def impl(request: pytest.FixtureRequest) -> Implementation:
     """The implementation under test (``--impl``): ``impl.<module>`` imports its modules."""
-    return Implementation(request.config.getoption("--impl"), request.config.stash[RUN].impl_root)
+    run = request.config.stash[RUN]
+    return Implementation(request.config.getoption("--impl"), run.impl_root, run.workers)
 
 
 class CapstoneCache:
