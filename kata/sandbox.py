@@ -14,8 +14,8 @@ The worker, one per exercise graded (:class:`Worker`):
 - runs ``python -I <folder>/_kata_worker.py`` from a fresh temporary folder that holds copies of
   ``toolkit/``, of this module and :mod:`kata.copies`, and of the graded package; the repository
   is not on its path, so ``reference`` does not import there;
-- runs as the user ``nobody`` when the judge runs as root (Gradescope, CI), so it can write
-  nothing of the judge's; in its own session, ended with its process group;
+- runs as the user ``nobody`` when the judge runs as root (Gradescope, CI) and ``nobody`` can
+  run this Python, so it can write nothing of the judge's; it is killed when the judge ends;
 - writes its stack, through :mod:`faulthandler`, to a file the judge reads when a test runs past
   its time limit, or when the worker ends (``os._exit``, a crash): the test then fails naming
   the learner's function.
@@ -79,7 +79,8 @@ import kata.sandbox
 kata.sandbox.serve()
 """
 STACK_WAIT = 2.0  # seconds the judge waits for the worker's stack dump before ending it
-NOBODY = "nobody"  # the user the worker runs as when the judge runs as root
+NOBODY = "nobody"
+PR_SET_PDEATHSIG = 1  # prctl(2)  # the user the worker runs as when the judge runs as root
 
 # Operators a Remote forwards, as names in the operator module.
 BINARY: tuple[str, ...] = ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul")
@@ -973,7 +974,6 @@ class Worker:
                 cwd=self.folder,
                 env=environment,
                 pass_fds=inherited,
-                start_new_session=True,
                 stdin=subprocess.DEVNULL,
                 **extra,
             )
@@ -1028,11 +1028,11 @@ class Worker:
         return dump.replace(str(self.folder / self.package), str(self.root))
 
     def stop(self) -> None:
-        """End the worker and its process group; remove its folder."""
+        """End the worker; remove its folder."""
         process = self.process
         if process is not None and process.poll() is None:
             with contextlib.suppress(Exception):
-                os.killpg(process.pid, signal.SIGKILL)
+                process.kill()
             with contextlib.suppress(Exception):
                 process.wait(timeout=10)
         if hasattr(self, "peer"):
@@ -1089,9 +1089,23 @@ def serve(argv: list[str] | None = None) -> None:
     faulthandler.enable(file=stack, all_threads=True)
     faulthandler.register(signal.SIGUSR2, file=stack, all_threads=True)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the judge decides when the worker ends
+    _end_with_the_judge()
     os._exit = _exit_writing_stack(os._exit, stack)  # type: ignore[assignment]
     peer = Peer(Channel(int(read_fd), int(write_fd)), WORKER, paths=(folder, real))
     peer.serve_forever()
+
+
+def _end_with_the_judge() -> None:
+    """Be killed when the judge's process ends, however it ends (Linux's parent-death signal;
+    the worker is also in the judge's process group, which the grader ends)."""
+    judge = os.getppid()
+    with contextlib.suppress(Exception):
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+    if os.getppid() != judge:  # the judge ended before the signal was set
+        os._exit(1)
 
 
 def _exit_writing_stack(real_exit: Callable[[int], Any], fd: int) -> Callable[[int], Any]:

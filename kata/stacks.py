@@ -14,8 +14,6 @@ import re
 import signal
 from pathlib import Path
 
-from kata.paths import REPOSITORY
-
 FRAME = re.compile(r'File "(?P<file>[^"]+)", line (?P<line>\d+) in (?P<name>\S+)')
 
 
@@ -25,7 +23,7 @@ def where_in(stuck: str, impl_root: Path) -> str:
         path = Path(match["file"])
         with contextlib.suppress(ValueError, OSError):
             if path.resolve().is_relative_to(impl_root.resolve()):
-                shown = relative_to(path, REPOSITORY)
+                shown = relative_to(path, Path.cwd())
                 line = int(match["line"])
                 name = qualified_name(path, line) or match["name"]
                 return f"{name} ({shown}, line {line})"

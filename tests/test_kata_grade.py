@@ -492,7 +492,8 @@ def test_a_planted_loop_and_a_planted_exit_fail_their_own_exercise_only(tmp_path
     assert data["score"] == 10.0 and data["max_score"] == 30.0
 
 
-def test_code_that_swallows_the_interruption_is_ended_with_its_process(tmp_path):
+def test_code_that_swallows_the_interruption_is_stopped_at_its_limit(tmp_path):
+    # the worker process running it is ended at the limit, whatever the code catches
     loop = """\
         import time
         while True:
@@ -506,7 +507,7 @@ def test_code_that_swallows_the_interruption_is_ended_with_its_process(tmp_path)
     out = " ".join(result.stdout.split())
     assert "TIMEOUT tests/test_linear.py::" in out, out
     assert "stopped in Linear.forward (" in out, out
-    assert "The process was ended 8 s in" in out, out
+    assert "The process was ended" not in out, "stopped at the limit, not at the hard limit"
 
 
 def _processes_mentioning(text: str) -> list[int]:
