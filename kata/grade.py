@@ -380,7 +380,8 @@ def pytest_command(
 
 
 class PytestCrashError(Exception):
-    """pytest stopped before running the tests (a collection or usage error)."""
+    """pytest stopped before running the tests (a collection or usage error), or its exit
+    status disagrees with the results it reported: then there is no grade to give."""
 
 
 class GradeInterruptedError(Exception):
@@ -445,12 +446,32 @@ def run_tests(
         if child.running is None:
             if child.returncode not in PYTEST_NORMAL_EXITS:
                 raise PytestCrashError(_collection_report(command, cwd, environment, child))
+            disagreement = _disagreement(child)
+            if disagreement:
+                raise PytestCrashError(disagreement)
             return list(records.values())
         record = _died(child, report, root)
         records[record.nodeid] = record
         if record.exercise is not None:
             what = "hit its time limit" if record.outcome == "timeout" else "ended the process"
             stopped[record.exercise] = f"not run: {record.nodeid} {what}"
+
+
+def _disagreement(child: _Child) -> str:
+    """Why the results streamed by a pytest child cannot be its results, or "": its exit status
+    (which nothing in the child's files can change) says whether a test failed, and so must the
+    results. Only a process that rewrote the results file makes them disagree."""
+    failed = any(r.get("outcome") in FAILED_OUTCOMES for r in child.results)
+    if (child.returncode == 1) == failed or child.returncode == 5:
+        return ""
+    said = "some tests failed" if child.returncode == 1 else "every test passed"
+    shown = "none did" if child.returncode == 1 else "some did not"
+    return (
+        f"kata.grade: no grade: pytest's exit status {child.returncode} says {said}, but the "
+        f"results it streamed say {shown}.\n"
+        "Something rewrote the results while the tests ran; run the grade again, and look for "
+        "code in the exercises that writes files."
+    )
 
 
 def _record(result: dict[str, Any]) -> Record:

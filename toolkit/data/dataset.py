@@ -69,7 +69,9 @@ def make_dataset(
 
     The split is deterministic: with 60,000 training images and validation_size=10000 it is
     the classic deeplearning.net split (train 50,000, validation 10,000). validation_size=0
-    keeps every training image for training (x_val is then empty).
+    keeps every training image for training (x_val is then empty). The arrays are read-only:
+    every epoch (and every capstone of a grade) reads the same ones, so normalizing or
+    augmenting in place would change them for the next; work on copies (``x[batch]`` is one).
     """
     n_train = len(mnist.train_images)
     if not isinstance(validation_size, (int, np.integer)) or not 0 <= validation_size <= n_train:
@@ -79,15 +81,17 @@ def make_dataset(
         )
     kept = n_train - int(validation_size)
     labels = mnist.train_labels.astype(np.int64)
-    return Dataset(
-        x_train=normalize_images(mnist.train_images[:kept], dtype),
-        y_train=labels[:kept],
-        x_val=normalize_images(mnist.train_images[kept:], dtype),
-        y_val=labels[kept:],
-        x_test=normalize_images(mnist.test_images, dtype),
-        y_test=mnist.test_labels.astype(np.int64),
-        source=mnist.source,
-    )
+    arrays = {
+        "x_train": normalize_images(mnist.train_images[:kept], dtype),
+        "y_train": labels[:kept],
+        "x_val": normalize_images(mnist.train_images[kept:], dtype),
+        "y_val": labels[kept:],
+        "x_test": normalize_images(mnist.test_images, dtype),
+        "y_test": mnist.test_labels.astype(np.int64),
+    }
+    for array in arrays.values():
+        array.flags.writeable = False  # shared by every epoch: a change in place would stay
+    return Dataset(**arrays, source=mnist.source)
 
 
 def load_dataset(
