@@ -585,12 +585,7 @@ def test_a_neuron_refuses_the_wrong_number_of_inputs(impl):
 @MOONS
 def test_capstone_the_mlp_learns_the_two_moons(impl, capsys, capstone_cache):
     key = capstone_cache.key(impl, "moons", recipe="moons", steps=MOONS_STEPS)
-    cached = capstone_cache.lookup(key)
-    if cached is not None:
-        note = "cached: none of the files it depends on changed; --retrain trains it again"
-        with capsys.disabled():
-            print(f"\n  {cached['report'].splitlines()[0]} ({note})")
-        assert cached["passed"], f"{cached['report']}\n  ({note})"
+    if capstone_cache.replay(key, capsys):
         return
     x_train, y_train, x_test, y_test = train_and_test()
     model = impl.autograd.MLP(2, MOONS_SIZES, rng=np.random.default_rng(MOONS_SEED))

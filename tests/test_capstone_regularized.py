@@ -119,12 +119,7 @@ def test_regularized_mlp_reaches_the_mlp_threshold_within_its_epochs(
 ):
     recipe = build(impl)
     key = capstone_cache.key(impl, "mnist_regularized", recipe="regularized", epochs=recipe.epochs)
-    cached = capstone_cache.lookup(key)
-    if cached is not None:
-        note = "cached: none of the files it depends on changed; --retrain trains it again"
-        with capsys.disabled():
-            print(f"\n[capstone] {cached['report'].splitlines()[0]} ({note})")
-        assert cached["passed"], f"{cached['report']}\n  ({note})"
+    if capstone_cache.replay(key, capsys):
         return
     guard_speed(impl, recipe, mnist)
     recipe = build(impl)  # a fresh network: the timed batches moved the running statistics
