@@ -129,21 +129,22 @@ def training_seconds(step: float, recipe: Any, examples: int) -> float:
     return step * -(-examples // recipe.batch_size) * recipe.epochs
 
 
-def guard_speed(impl: Any, name: str, mnist: Any) -> None:
+def guard_speed(impl: Any, name: str, learner: Any, trusted: Any, mnist: Any) -> None:
     """Fail at once, naming the slow layer, when the learner's recipe would train more than
     ``MAX_SLOWDOWN`` times as long as the reference recipe.
 
-    Both are timed in this run, warm, as medians of batches taken in turns: the ratio, not a
-    clock budget, so a busy machine slows both sides and the verdict stays the same.
+    ``learner`` is the learner's recipe and ``trusted`` the reference's for the same capstone
+    (``name``, which the message names), both built for this check alone: the timed passes run
+    in training mode, so they move running statistics. Both are timed in this run, warm, as
+    medians of batches taken in turns: the ratio, not a clock budget, so a busy machine slows
+    both sides and the verdict stays the same.
     """
-    learner = build(impl, name)
-    trusted = getattr(reference_models, name)(np.random.default_rng(SEED))
     learner_loss = impl.losses.SoftmaxCrossEntropy()
     reference_loss = reference_losses.SoftmaxCrossEntropy()
-    y = mnist.y_train[: max(learner.batch_size, trusted.batch_size)]
 
     def batch(recipe: Any) -> tuple[np.ndarray, np.ndarray]:
-        return recipe.inputs(mnist.x_train[: recipe.batch_size]), y[: recipe.batch_size]
+        size = recipe.batch_size
+        return recipe.inputs(mnist.x_train[:size]), mnist.y_train[:size]
 
     learner_steps, reference_steps = alternate(
         lambda: step_seconds(learner_loss, learner, *batch(learner)),
@@ -188,8 +189,9 @@ def guard_speed(impl: Any, name: str, mnist: Any) -> None:
         f"{TIMING_REPEATS}), so {learner.epochs} epoch(s) would take about "
         f"{learner_total / 60:.1f} min against the reference's {reference_total / 60:.1f} min.\n"
         f"  Time per layer on that batch:\n" + "\n".join(lines) + "\n"
-        f"  The slowest is {slowest}: look in it for a Python loop over samples or over output "
-        f"positions, and vectorize it (the conv exercise).{small_batch}",
+        f"  The slowest is {slowest}: look in it for a Python loop over samples, features or "
+        f"output positions, and vectorize it (as the conv exercise does for convolutions)."
+        f"{small_batch}",
         pytrace=False,
     )
 
@@ -286,7 +288,8 @@ def run_capstone(
     key = capstone_cache.key(impl, EXERCISE_OF[name], recipe=name, epochs=recipe.epochs)
     if capstone_cache.replay(key, capsys):
         return
-    guard_speed(impl, name, mnist)
+    trusted = getattr(reference_models, name)(np.random.default_rng(SEED))
+    guard_speed(impl, name, build(impl, name), trusted, mnist)
     order_rng = np.random.default_rng(SEED)
     start = time.perf_counter()
     train_losses: list[float] = []
