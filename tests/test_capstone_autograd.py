@@ -16,8 +16,9 @@ import numpy as np
 import pytest
 
 from kata.judge import assert_close
-from tests.test_models import MAX_EPOCHS, SEED, THRESHOLDS, mnist  # noqa: F401 (a fixture)
+from tests.test_models import MAX_EPOCHS, SEED, THRESHOLDS
 
+pytest_plugins = ["tests.mnist_fixture"]  # the mnist fixture, loaded once per run
 pytestmark = pytest.mark.exercise("mnist_autograd")
 
 SIZES = [784, 1024, 10]
@@ -74,7 +75,7 @@ def test_tensor_mlp_initialization_has_the_he_scale(impl):
         )
 
 
-def test_the_mlp_through_tensors_reaches_the_mlp_threshold(impl, mnist, capsys, capstone_cache):  # noqa: F811
+def test_the_mlp_through_tensors_reaches_the_mlp_threshold(impl, mnist, capsys, capstone_cache):
     key = capstone_cache.key(impl, "mnist_autograd", recipe="mnist_autograd", epochs=EPOCHS)
     if capstone_cache.replay(key, capsys):
         return

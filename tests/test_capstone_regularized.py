@@ -17,21 +17,12 @@ import pytest
 
 import reference.regularized as reference_regularized
 from tests.test_models import MAX_EPOCHS, SEED, THRESHOLDS, accuracy_on, guard_speed, layers_of
-from toolkit.data import MNISTNotFoundError, load_dataset
 
+pytest_plugins = ["tests.mnist_fixture"]  # the mnist fixture, loaded once per run
 pytestmark = pytest.mark.exercise("mnist_regularized")
 
 BAR = "mlp"  # the capstone whose threshold and epoch limit this one must meet
 CALL = f"regularized.regularized_mlp(np.random.default_rng({SEED}))"
-
-
-@pytest.fixture(scope="module")
-def mnist() -> Any:
-    """MNIST, loaded once for this file (from the cache after the first download)."""
-    try:
-        return load_dataset()
-    except MNISTNotFoundError as error:
-        pytest.fail(f"the capstone needs MNIST, which could not be loaded:\n{error}", pytrace=False)
 
 
 def build(impl: Any) -> Any:

@@ -32,8 +32,8 @@ import pytest
 
 import reference.losses as reference_losses
 import reference.models as reference_models
-from toolkit.data import MNISTNotFoundError, load_dataset
 
+pytest_plugins = ["tests.mnist_fixture"]  # the mnist fixture, loaded once per run
 MNIST_MLP = pytest.mark.exercise("mnist_mlp")
 LENET5 = pytest.mark.exercise("lenet5")
 
@@ -47,15 +47,6 @@ EXERCISE_OF = {"two_layer_net": "mnist_mlp", "mlp": "mnist_mlp", "lenet5": "lene
 LOG_10 = math.log(10)  # the loss of a network that has learned nothing, over 10 classes
 THRESHOLDS = {"two_layer_net": 0.90, "mlp": 0.975, "lenet5": 0.988}
 INPUT_SHAPES = {"two_layer_net": (784,), "mlp": (784,), "lenet5": (1, 28, 28)}
-
-
-@pytest.fixture(scope="module")
-def mnist() -> Any:
-    """MNIST, loaded once for this file (from the cache after the first download)."""
-    try:
-        return load_dataset()
-    except MNISTNotFoundError as error:
-        pytest.fail(f"the capstones need MNIST, which could not be loaded:\n{error}", pytrace=False)
 
 
 def build(impl: Any, name: str) -> Any:
