@@ -14,6 +14,7 @@ from __future__ import annotations
 import inspect
 import math
 import sys
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -440,6 +441,29 @@ def _run_with_low_recursion_limit(function: Callable[[], object]) -> BaseExcepti
     return None
 
 
+def recursion_mistake(error: BaseException, caller: str) -> str:
+    """The likely mistake behind a ``RecursionError`` raised from ``caller``, naming the function
+    the recursion is in: the one whose frames fill the traceback (``topological_order``, or a
+    helper defined inside it, when the walk recurses there)."""
+    frames: Counter[str] = Counter()
+    trace = error.__traceback__
+    while trace is not None:
+        frames[trace.tb_frame.f_code.co_qualname] += 1
+        trace = trace.tb_next
+    where = caller
+    if frames:
+        qualname, count = frames.most_common(1)[0]
+        if count >= 10:  # a function that called itself, not the few frames around it
+            outer, _, helper = qualname.partition(".<locals>.")
+            where = f"{outer} (its helper {helper})" if helper else outer
+            if outer != caller:
+                where += f", called by {caller}"
+    return (
+        f"RecursionError in {where}: a chain of {CHAIN:,} operations needs a walk without "
+        "recursion (keep your own stack in a list)"
+    )
+
+
 @AUTOGRAD
 def test_a_chain_of_100000_operations_needs_no_recursion(impl):
     x = impl.autograd.Value(0.5)
@@ -450,8 +474,7 @@ def test_a_chain_of_100000_operations_needs_no_recursion(impl):
     assert error is None, (
         f"y = x * {CHAIN_FACTOR} repeated {CHAIN:,} times; y.backward() with the recursion "
         f"limit at 100 frames beyond the caller raised RecursionError\nlikely mistake: "
-        f"RecursionError in backward: a chain of {CHAIN:,} operations needs a walk without "
-        "recursion (keep your own stack in a list)"
+        + recursion_mistake(error, "Value.backward")
     )
     assert_close(
         x.grad,
