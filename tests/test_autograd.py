@@ -621,7 +621,7 @@ def test_capstone_the_mlp_learns_the_two_moons(impl, capsys, capstone_cache):
         f"(threshold {MOONS_THRESHOLD:.0%})"
     )
     with capsys.disabled():
-        print(f"\n  {report}")
+        print(f"\n[capstone] {report}")
     passed = accuracy >= MOONS_THRESHOLD
     message = f"{report}: below the threshold, trained by train_classifier"
     capstone_cache.store(key, passed=passed, report=report if passed else message)
