@@ -711,6 +711,23 @@ class CapstoneCache:
         self.item.stash[CACHED] = True
         return entry
 
+    def replay(self, key: str, capsys: pytest.CaptureFixture[str]) -> bool:
+        """Report the stored result for this key instead of training: print its first line on
+        the terminal, marked cached, fail with its stored message when it failed, and return
+        True; return False (printing nothing) when the capstone must train."""
+        cached = self.lookup(key)
+        if cached is None:
+            return False
+        note = (
+            "cached: none of the files it depends on changed since this result; "
+            "python -m kata.grade --retrain trains it again"
+        )
+        with capsys.disabled():
+            print(f"\n[capstone] {cached['report'].splitlines()[0]} ({note})")
+        if not cached["passed"]:
+            pytest.fail(f"{cached['report']}\n  ({note})", pytrace=False)
+        return True
+
     def store(self, key: str, *, passed: bool, report: str) -> None:
         """Remember this run's result (written atomically)."""
         if not self.enabled:

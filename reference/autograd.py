@@ -382,8 +382,8 @@ def topological_order(output: NodeT) -> list[NodeT]:
     #   everything under them) was popped and emitted before: the children precede $v$.
     # MISTAKES:
     #   - A recursive helper: the grader prints `likely mistake: RecursionError in
-    #     backward: a chain of 100,000 operations needs a walk without recursion (keep your
-    #     own stack in a list)`.
+    #     topological_order (its helper visit), called by Value.backward: a chain of 100,000
+    #     operations needs a walk without recursion (keep your own stack in a list)`.
     #   - No check of the values already seen when one is popped: a value reached along
     #     two paths is expanded twice, `is listed 2 times: every value must appear once`,
     #     and its gradient is counted twice.

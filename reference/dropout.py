@@ -136,7 +136,9 @@ class Dropout(Layer):
         # MISTAKES:
         #   - The scale forgotten in backward (only the 0/1 mask): `gradient check failed: dx of
         #     Dropout(0.3) on a non-contiguous view x of shape (4, 6)`, then `likely mistake: your
-        #     gradient is 0.7 times the true one: a constant factor is wrong`.
+        #     gradient is 0.7 times the true one: a constant factor is wrong`, and `likely
+        #     mistake: backward scaled the gradient of the kept elements by 1, the scale of
+        #     evaluation, ...`.
         #   - A new mask drawn in backward: `Dropout(0.5): training forward(x) number 1, batch 5,
         #     backward(dout): backward drew numbers from the generator`, then `likely mistake:
         #     backward must use the mask of the latest forward, not draw a new one`.

@@ -408,8 +408,9 @@ class LayerNorm(Layer):
         #   shape $(N, D)$, with the two means $(N, 1)$ columns broadcast along each row.
         # MISTAKES:
         #   - The two means of dx over the batch (axis 0), copied from batch normalization:
-        #     `gradient check failed: dx of LayerNorm(3) on x of shape (3, 3)`, `relative error
-        #     8.3e-01 (allowed 1e-06)`.
+        #     `gradient check failed: dx of LayerNorm(3) on x of shape (3, 3)`, then `likely
+        #     mistake: the sums of LayerNorm's backward run over the batch (axis 0), as in
+        #     BatchNorm1d: ...`.
         xhat, inv_std = self.xhat, self.inv_std
         self.grads["gamma"] = (dout * xhat).sum(axis=0)
         self.grads["beta"] = dout.sum(axis=0)

@@ -326,8 +326,8 @@ class Tensor:
         #   exercise, $\partial L / \partial a_{nc} = (p_{nc} - [c = y_n]) / N$, an
         #   $(N, C)$ array; the vjp multiplies it by $g$, the 0-d gradient of $L$.
         # MISTAKES:
-        #   - Not divided by $N$: `likely mistake: every value is 2 times the expected one` on
-        #     a batch of 2 (the factor is the batch size).
+        #   - Not divided by $N$: `likely mistake: every value is 2 times the expected one, and
+        #     2 is the batch size N: ...` on a batch of 2.
         #   - No maximum subtracted: logits near 1000 overflow, `1 of 1 values are nan or inf
         #     where finite values were expected (overflow? use the stable formula)`.
         z = self.data - self.data.max(axis=1, keepdims=True)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import inspect
 import math
 import sys
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -440,6 +441,29 @@ def _run_with_low_recursion_limit(function: Callable[[], object]) -> BaseExcepti
     return None
 
 
+def recursion_mistake(error: BaseException, caller: str) -> str:
+    """The likely mistake behind a ``RecursionError`` raised from ``caller``, naming the function
+    the recursion is in: the one whose frames fill the traceback (``topological_order``, or a
+    helper defined inside it, when the walk recurses there)."""
+    frames: Counter[str] = Counter()
+    trace = error.__traceback__
+    while trace is not None:
+        frames[trace.tb_frame.f_code.co_qualname] += 1
+        trace = trace.tb_next
+    where = caller
+    if frames:
+        qualname, count = frames.most_common(1)[0]
+        if count >= 10:  # a function that called itself, not the few frames around it
+            outer, _, helper = qualname.partition(".<locals>.")
+            where = f"{outer} (its helper {helper})" if helper else outer
+            if outer != caller:
+                where += f", called by {caller}"
+    return (
+        f"RecursionError in {where}: a chain of {CHAIN:,} operations needs a walk without "
+        "recursion (keep your own stack in a list)"
+    )
+
+
 @AUTOGRAD
 def test_a_chain_of_100000_operations_needs_no_recursion(impl):
     x = impl.autograd.Value(0.5)
@@ -450,8 +474,7 @@ def test_a_chain_of_100000_operations_needs_no_recursion(impl):
     assert error is None, (
         f"y = x * {CHAIN_FACTOR} repeated {CHAIN:,} times; y.backward() with the recursion "
         f"limit at 100 frames beyond the caller raised RecursionError\nlikely mistake: "
-        f"RecursionError in backward: a chain of {CHAIN:,} operations needs a walk without "
-        "recursion (keep your own stack in a list)"
+        + recursion_mistake(error, "Value.backward")
     )
     assert_close(
         x.grad,
@@ -585,12 +608,7 @@ def test_a_neuron_refuses_the_wrong_number_of_inputs(impl):
 @MOONS
 def test_capstone_the_mlp_learns_the_two_moons(impl, capsys, capstone_cache):
     key = capstone_cache.key(impl, "moons", recipe="moons", steps=MOONS_STEPS)
-    cached = capstone_cache.lookup(key)
-    if cached is not None:
-        note = "cached: none of the files it depends on changed; --retrain trains it again"
-        with capsys.disabled():
-            print(f"\n  {cached['report'].splitlines()[0]} ({note})")
-        assert cached["passed"], f"{cached['report']}\n  ({note})"
+    if capstone_cache.replay(key, capsys):
         return
     x_train, y_train, x_test, y_test = train_and_test()
     model = impl.autograd.MLP(2, MOONS_SIZES, rng=np.random.default_rng(MOONS_SEED))
@@ -603,7 +621,7 @@ def test_capstone_the_mlp_learns_the_two_moons(impl, capsys, capstone_cache):
         f"(threshold {MOONS_THRESHOLD:.0%})"
     )
     with capsys.disabled():
-        print(f"\n  {report}")
+        print(f"\n[capstone] {report}")
     passed = accuracy >= MOONS_THRESHOLD
     message = f"{report}: below the threshold, trained by train_classifier"
     capstone_cache.store(key, passed=passed, report=report if passed else message)

@@ -16,8 +16,9 @@ import numpy as np
 import pytest
 
 from kata.judge import assert_close
-from tests.test_models import MAX_EPOCHS, SEED, THRESHOLDS, mnist  # noqa: F401 (a fixture)
+from tests.test_models import MAX_EPOCHS, SEED, THRESHOLDS
 
+pytest_plugins = ["tests.mnist_fixture"]  # the mnist fixture, loaded once per run
 pytestmark = pytest.mark.exercise("mnist_autograd")
 
 SIZES = [784, 1024, 10]
@@ -74,14 +75,9 @@ def test_tensor_mlp_initialization_has_the_he_scale(impl):
         )
 
 
-def test_the_mlp_through_tensors_reaches_the_mlp_threshold(impl, mnist, capsys, capstone_cache):  # noqa: F811
+def test_the_mlp_through_tensors_reaches_the_mlp_threshold(impl, mnist, capsys, capstone_cache):
     key = capstone_cache.key(impl, "mnist_autograd", recipe="mnist_autograd", epochs=EPOCHS)
-    cached = capstone_cache.lookup(key)
-    if cached is not None:
-        note = "cached: none of the files it depends on changed; --retrain trains it again"
-        with capsys.disabled():
-            print(f"\n[capstone] {cached['report'].splitlines()[0]} ({note})")
-        assert cached["passed"], f"{cached['report']}\n  ({note})"
+    if capstone_cache.replay(key, capsys):
         return
     model = impl.tensor_autograd.TensorMLP(SIZES, rng=np.random.default_rng(SEED))
     optimizer = impl.optim.SGD(lr=0.05, momentum=0.9)

@@ -2,8 +2,8 @@
 
 The bar is the plain MLP capstone's (``tests/test_models.py``): its threshold and its epoch
 limit, read from there, so that the regularized network must do at least as well in no more
-epochs. The helpers of that file (the speed guard's timings, the accuracy count in evaluation
-mode) are reused by import; what differs is the builder, ``regularized.regularized_mlp``, and the
+epochs. The helpers of that file (the speed guard, the accuracy count in evaluation mode)
+are reused by import; what differs is the builder, ``regularized.regularized_mlp``, and the
 check that the network really holds a ``BatchNorm1d`` and a ``Dropout`` of the implementation.
 """
 
@@ -15,37 +15,14 @@ from typing import Any
 import numpy as np
 import pytest
 
-import reference.losses as reference_losses
 import reference.regularized as reference_regularized
-from tests.test_models import (
-    MAX_EPOCHS,
-    MAX_SLOWDOWN,
-    SEED,
-    THRESHOLDS,
-    TIMING_REPEATS,
-    accuracy_on,
-    alternate,
-    layer_seconds,
-    layers_of,
-    median,
-    step_seconds,
-    training_seconds,
-)
-from toolkit.data import MNISTNotFoundError, load_dataset
+from tests.test_models import MAX_EPOCHS, SEED, THRESHOLDS, accuracy_on, guard_speed, layers_of
 
+pytest_plugins = ["tests.mnist_fixture"]  # the mnist fixture, loaded once per run
 pytestmark = pytest.mark.exercise("mnist_regularized")
 
 BAR = "mlp"  # the capstone whose threshold and epoch limit this one must meet
 CALL = f"regularized.regularized_mlp(np.random.default_rng({SEED}))"
-
-
-@pytest.fixture(scope="module")
-def mnist() -> Any:
-    """MNIST, loaded once for this file (from the cache after the first download)."""
-    try:
-        return load_dataset()
-    except MNISTNotFoundError as error:
-        pytest.fail(f"the capstone needs MNIST, which could not be loaded:\n{error}", pytrace=False)
 
 
 def build(impl: Any) -> Any:
@@ -74,59 +51,15 @@ def build(impl: Any) -> Any:
     return recipe
 
 
-def guard_speed(impl: Any, learner: Any, mnist: Any) -> None:
-    """Fail at once, naming the slowest layer, when the learner's recipe would train more than
-    ``MAX_SLOWDOWN`` times as long as the reference's (both timed in this run, in turns)."""
-    trusted = reference_regularized.regularized_mlp(np.random.default_rng(SEED))
-    learner_loss = impl.losses.SoftmaxCrossEntropy()
-    reference_loss = reference_losses.SoftmaxCrossEntropy()
-
-    def batch(recipe: Any) -> tuple[np.ndarray, np.ndarray]:
-        size = recipe.batch_size
-        return recipe.inputs(mnist.x_train[:size]), mnist.y_train[:size]
-
-    learner_steps, reference_steps = alternate(
-        lambda: step_seconds(learner_loss, learner, *batch(learner)),
-        lambda: step_seconds(reference_loss, trusted, *batch(trusted)),
-    )
-    examples = len(mnist.x_train)
-    ratio = training_seconds(median(learner_steps), learner, examples) / training_seconds(
-        median(reference_steps), trusted, examples
-    )
-    if ratio <= MAX_SLOWDOWN:
-        return
-    per_layer = np.median(
-        np.array([layer_seconds(learner.model, batch(learner)[0]) for _ in range(TIMING_REPEATS)]),
-        axis=0,
-    )
-    layers = layers_of(learner.model)
-    slowest = int(np.argmax(per_layer.sum(axis=1)))
-    lines = [
-        f"    ({index}) {layer!r:<40} forward {forward:8.4f} s   backward {backward:8.4f} s"
-        for index, (layer, (forward, backward)) in enumerate(zip(layers, per_layer, strict=True))
-    ]
-    pytest.fail(
-        f"mnist_regularized: your recipe would train {ratio:.0f} times as long as the reference "
-        f"recipe (bound: {MAX_SLOWDOWN:.0f} x), timed in this run. Time per layer on a batch of "
-        f"{learner.batch_size}:\n" + "\n".join(lines) + f"\n  The slowest is ({slowest}) "
-        f"{layers[slowest]!r}: a Python loop over samples or features is the usual cause.",
-        pytrace=False,
-    )
-
-
 def test_regularized_mlp_reaches_the_mlp_threshold_within_its_epochs(
     impl, mnist, capsys, capstone_cache
 ):
     recipe = build(impl)
     key = capstone_cache.key(impl, "mnist_regularized", recipe="regularized", epochs=recipe.epochs)
-    cached = capstone_cache.lookup(key)
-    if cached is not None:
-        note = "cached: none of the files it depends on changed; --retrain trains it again"
-        with capsys.disabled():
-            print(f"\n[capstone] {cached['report'].splitlines()[0]} ({note})")
-        assert cached["passed"], f"{cached['report']}\n  ({note})"
+    if capstone_cache.replay(key, capsys):
         return
-    guard_speed(impl, recipe, mnist)
+    trusted = reference_regularized.regularized_mlp(np.random.default_rng(SEED))
+    guard_speed(impl, "mnist_regularized", recipe, trusted, mnist)
     recipe = build(impl)  # a fresh network: the timed batches moved the running statistics
     order_rng = np.random.default_rng(SEED)
     start = time.perf_counter()

@@ -210,15 +210,33 @@ class RecordingOptimizer:
 
 
 def test_clipped_optimizer_clips_before_the_step(impl):
+    """The given wrapper, judged against the implementation's own clip_grad_norm (run on a copy
+    of the same gradients): whether that function is right is the other tests' verdict, so a
+    mistake in it is reported there, once."""
     inner = RecordingOptimizer()
     optimizer = impl.clipping.ClippedOptimizer(inner, max_norm=1.0)
     grads = gradients(4, scale=5.0)
-    norm = brute_norm(grads)
+    alone = {name: grad.copy() for name, grad in grads.items()}
+    returned = impl.clipping.clip_grad_norm(alone, 1.0)
+    call = "ClippedOptimizer(optimizer, max_norm=1.0).step(params, grads)"
     optimizer.step({name: np.zeros_like(g) for name, g in grads.items()}, grads)
-    assert len(inner.seen) == 1 and math.isclose(optimizer.last_norm, norm, rel_tol=1e-9)
-    assert math.isclose(brute_norm(inner.seen[0]), 1.0, rel_tol=1e-5), (
-        "ClippedOptimizer(optimizer, max_norm=1.0).step: the wrapped optimizer received "
-        f"gradients of norm {brute_norm(inner.seen[0]):.6g}, expected 1 (clip_grad_norm first)"
+    assert len(inner.seen) == 1, (
+        f"{call} called the wrapped optimizer's step {len(inner.seen)} times, expected once"
+    )
+    for name, clipped in alone.items():
+        assert_close(
+            inner.seen[0][name],
+            clipped,
+            call=call,
+            what=f"grads[{name!r}] as the wrapped optimizer received it",
+            rtol=1e-12,
+            atol=1e-12,
+            pointer="expected what your clip_grad_norm(grads, 1.0) leaves in the same gradients: "
+            "the given step clips first, then steps the wrapped optimizer (did it change?)",
+        )
+    assert optimizer.last_norm == returned, (
+        f"{call}: last_norm is {optimizer.last_norm!r}, expected {returned!r}, what your "
+        "clip_grad_norm returned for the same gradients"
     )
     optimizer.lr *= 0.5
     assert inner.lr == 0.25, "ClippedOptimizer.lr must read and set the wrapped optimizer's"

@@ -50,6 +50,38 @@ def kept_mask(out: object, call: str) -> np.ndarray:
     return out != 0
 
 
+def kept_scale_mistake(dx: object, dout: np.ndarray, kept: np.ndarray, p: float) -> str | None:
+    """The likely mistake when a training backward kept the mask's elements but scaled them by
+    1 (the scale of evaluation) or by 1 - p instead of the forward's 1 / (1 - p)."""
+    scales = [(1.0, "1, the scale of evaluation"), (1 - p, f"1 - p = {1 - p:g}")]
+    for factor, words in scales:
+        predicted = dout * kept * factor
+        if np.shape(dx) == predicted.shape and np.allclose(dx, predicted, rtol=1e-6, atol=1e-9):
+            return (
+                f"backward scaled the gradient of the kept elements by {words}, not by the "
+                "factor their forward output received: in training, backward scales as the "
+                "forward of the same call did"
+            )
+    return None
+
+
+def evaluation_backward_mistakes(dout: np.ndarray, p: float) -> list[tuple[np.ndarray, str]]:
+    """What an evaluation-mode backward scaled by the training factor, or by the 1 - p of
+    non-inverted dropout, would return, each with the words that name it."""
+    same = "evaluation mode is the identity, in backward as in forward"
+    return [
+        (
+            dout / (1 - p),
+            f"backward in evaluation mode scaled dx by 1 / (1 - p), the training scale: {same}",
+        ),
+        (
+            dout * (1 - p),
+            "backward in evaluation mode scaled dx by 1 - p, the evaluation scale of "
+            f"non-inverted dropout: {same}",
+        ),
+    ]
+
+
 def state_of(rng: np.random.Generator) -> object:
     return rng.bit_generator.state
 
@@ -215,7 +247,7 @@ def test_backward_uses_the_mask_of_the_latest_forward(impl, batches):
             dout * masks[-1],
             call=f"{call}, backward(dout)",
             what="dx",
-            hint=matching_mistake(dx, stale),
+            hint=matching_mistake(dx, stale) or kept_scale_mistake(dx, dout, masks[-1] != 0, 0.5),
         )
 
 
@@ -245,7 +277,7 @@ def test_evaluation_mode_is_the_identity(impl, p):
         dout,
         call=f"{call}: forward(x), backward(dout)",
         what="dx",
-        hint=matching_mistake(dx, [(dout / (1 - p), EVAL_HINT)]),
+        hint=matching_mistake(dx, evaluation_backward_mistakes(dout, p)),
     )
     layer.train()
     kept = kept_mask(layer.forward(np.ones((50, 50))), f"Dropout({p}) back in training")
@@ -286,10 +318,14 @@ def test_float32_views_and_no_mutation(impl, training):
         assert value.shape == x.shape, f"{call}: {what} has shape {value.shape}, expected {x.shape}"
     kept = kept_mask(out, call)
     expected = np.where(kept, x_before / 0.6, 0.0) if training else x_before
-    scaled = [] if training else [(x_before / 0.6, EVAL_HINT)]
+    scaled = [] if training else [(x_before / 0.6, EVAL_HINT), (x_before * 0.6, EVAL_HINT)]
     assert_close(out, expected, call=call, rtol=1e-6, hint=matching_mistake(out, scaled))
     expected_dx = np.where(kept, dout_before / 0.6, 0.0) if training else dout_before
-    assert_close(dx, expected_dx, call=call, what="dx", rtol=1e-6)
+    if training:
+        dx_hint = kept_scale_mistake(dx, dout_before, kept, 0.4)
+    else:
+        dx_hint = matching_mistake(dx, evaluation_backward_mistakes(dout_before, 0.4))
+    assert_close(dx, expected_dx, call=call, what="dx", rtol=1e-6, hint=dx_hint)
 
 
 @pytest.mark.parametrize("p", [-0.1, 1.0, 1.5, True, "0.5"])

@@ -3,7 +3,9 @@
 The harness is that of ``tests/test_kata_mutants.py`` (a copy of the reference with one
 mistake planted, graded as a learner's ``exercises/``); the cases are the classic mistakes of
 an autograd engine: recursion in the walk, gradients overwritten instead of accumulated,
-gradients not reset between calls, the order walked forwards, broadcasting not summed back.
+gradients not reset between calls, the order walked forwards, broadcasting not summed back
+(also where only the given compositions broadcast: a - b through the 0-d -1.0 of __neg__), the
+batch mean left out of a loss's gradient.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ MUTANTS = (
         "autograd",
         "    order: list[NodeT] = []\n    seen: set[int] = set()\n",
         RECURSIVE_ORDER + "    order = []\n    seen = set()\n",
-        "RecursionError in backward",
+        "RecursionError in topological_order",
     ),
     Mutant(
         "gradients overwritten instead of accumulated",
@@ -120,7 +122,14 @@ MUTANTS = (
         "tensor_autograd",
         "        slope /= n\n",
         "",
-        "times the expected one",
+        "is the batch size N",
+    ),
+    Mutant(
+        "tensor multiplication without broadcasting summed back, seen through a - b",
+        "tensor_autograd",
+        "(lambda g: unbroadcast(g * b, a.shape), lambda g: unbroadcast(g * a, b.shape))",
+        "(lambda g: g * b, lambda g: g * a)",
+        "a - b is given as a + (-b)",
     ),
 )
 

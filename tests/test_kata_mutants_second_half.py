@@ -7,11 +7,14 @@ new exercises, and the grader's report must name it.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from tests.test_kata_mutants import Mutant, assert_graded_and_named
+from kata.paths import REPOSITORY
+from tests.test_kata_mutants import Mutant, _planted_copy, assert_graded_and_named
 
 MUTANTS = (
     Mutant(
@@ -68,7 +71,14 @@ MUTANTS = (
         "dropout",
         "return dout * self.mask",
         "return dout * (self.mask != 0)",
-        "times the true one",
+        "backward scaled the gradient of the kept elements by 1",
+    ),
+    Mutant(
+        "dropout backward scaled at evaluation",
+        "dropout",
+        "self.mask = np.ones((), dtype=x.dtype)",
+        "self.mask = np.asarray(1.0 - self.p, dtype=x.dtype)",
+        "backward in evaluation mode scaled dx by 1 - p",
     ),
     Mutant(
         "batch-norm beta gradient as a mean over the batch",
@@ -153,7 +163,7 @@ MUTANTS = (
         "        return inv_std * (g - g_mean - xhat * (g * xhat).mean(axis=1, keepdims=True))",
         "g_mean = g.mean(axis=0, keepdims=True)\n"
         "        return inv_std * (g - g_mean - xhat * (g * xhat).mean(axis=0, keepdims=True))",
-        "gradient check failed: dx of LayerNorm",
+        "the sums of LayerNorm's backward run over the batch",
     ),
     Mutant(
         "gradient clipping with one norm per array",
@@ -202,3 +212,24 @@ MUTANTS = (
 @pytest.mark.parametrize("mutant", MUTANTS, ids=lambda mutant: mutant.name)
 def test_grader_reports_planted_mistake(mutant: Mutant, tmp_path: Path) -> None:
     assert_graded_and_named(mutant, tmp_path)
+
+
+def test_a_wrong_clip_grad_norm_does_not_fail_the_given_wrapper(tmp_path: Path) -> None:
+    """One mistake, one failure: the test of the given ClippedOptimizer judges the wrapper
+    against the implementation's own clip_grad_norm, so a wrong clip_grad_norm is reported by
+    the clipping tests only, not also as a fault of the given code."""
+    [mutant] = [m for m in MUTANTS if m.name == "gradient clipping with one norm per array"]
+    root = _planted_copy(mutant, tmp_path)
+    test = "tests/test_clipping.py::test_clipped_optimizer_clips_before_the_step"
+    command = [sys.executable, "-m", "pytest", test, "--impl", "exercises", "--impl-dir", str(root)]
+    result = subprocess.run(
+        [*command, "-q", "-p", "no:cacheprovider"],
+        cwd=REPOSITORY,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, (
+        f"with {mutant.name!r} planted, the test of the given wrapper fails too:\n"
+        f"{result.stdout}{result.stderr}"
+    )

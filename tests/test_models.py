@@ -32,8 +32,8 @@ import pytest
 
 import reference.losses as reference_losses
 import reference.models as reference_models
-from toolkit.data import MNISTNotFoundError, load_dataset
 
+pytest_plugins = ["tests.mnist_fixture"]  # the mnist fixture, loaded once per run
 MNIST_MLP = pytest.mark.exercise("mnist_mlp")
 LENET5 = pytest.mark.exercise("lenet5")
 
@@ -47,15 +47,6 @@ EXERCISE_OF = {"two_layer_net": "mnist_mlp", "mlp": "mnist_mlp", "lenet5": "lene
 LOG_10 = math.log(10)  # the loss of a network that has learned nothing, over 10 classes
 THRESHOLDS = {"two_layer_net": 0.90, "mlp": 0.975, "lenet5": 0.988}
 INPUT_SHAPES = {"two_layer_net": (784,), "mlp": (784,), "lenet5": (1, 28, 28)}
-
-
-@pytest.fixture(scope="module")
-def mnist() -> Any:
-    """MNIST, loaded once for this file (from the cache after the first download)."""
-    try:
-        return load_dataset()
-    except MNISTNotFoundError as error:
-        pytest.fail(f"the capstones need MNIST, which could not be loaded:\n{error}", pytrace=False)
 
 
 def build(impl: Any, name: str) -> Any:
@@ -129,21 +120,22 @@ def training_seconds(step: float, recipe: Any, examples: int) -> float:
     return step * -(-examples // recipe.batch_size) * recipe.epochs
 
 
-def guard_speed(impl: Any, name: str, mnist: Any) -> None:
+def guard_speed(impl: Any, name: str, learner: Any, trusted: Any, mnist: Any) -> None:
     """Fail at once, naming the slow layer, when the learner's recipe would train more than
     ``MAX_SLOWDOWN`` times as long as the reference recipe.
 
-    Both are timed in this run, warm, as medians of batches taken in turns: the ratio, not a
-    clock budget, so a busy machine slows both sides and the verdict stays the same.
+    ``learner`` is the learner's recipe and ``trusted`` the reference's for the same capstone
+    (``name``, which the message names), both built for this check alone: the timed passes run
+    in training mode, so they move running statistics. Both are timed in this run, warm, as
+    medians of batches taken in turns: the ratio, not a clock budget, so a busy machine slows
+    both sides and the verdict stays the same.
     """
-    learner = build(impl, name)
-    trusted = getattr(reference_models, name)(np.random.default_rng(SEED))
     learner_loss = impl.losses.SoftmaxCrossEntropy()
     reference_loss = reference_losses.SoftmaxCrossEntropy()
-    y = mnist.y_train[: max(learner.batch_size, trusted.batch_size)]
 
     def batch(recipe: Any) -> tuple[np.ndarray, np.ndarray]:
-        return recipe.inputs(mnist.x_train[: recipe.batch_size]), y[: recipe.batch_size]
+        size = recipe.batch_size
+        return recipe.inputs(mnist.x_train[:size]), mnist.y_train[:size]
 
     learner_steps, reference_steps = alternate(
         lambda: step_seconds(learner_loss, learner, *batch(learner)),
@@ -188,8 +180,9 @@ def guard_speed(impl: Any, name: str, mnist: Any) -> None:
         f"{TIMING_REPEATS}), so {learner.epochs} epoch(s) would take about "
         f"{learner_total / 60:.1f} min against the reference's {reference_total / 60:.1f} min.\n"
         f"  Time per layer on that batch:\n" + "\n".join(lines) + "\n"
-        f"  The slowest is {slowest}: look in it for a Python loop over samples or over output "
-        f"positions, and vectorize it (the conv exercise).{small_batch}",
+        f"  The slowest is {slowest}: look in it for a Python loop over samples, features or "
+        f"output positions, and vectorize it (as the conv exercise does for convolutions)."
+        f"{small_batch}",
         pytrace=False,
     )
 
@@ -284,17 +277,10 @@ def run_capstone(
     (or report the cached result of the same inputs)."""
     recipe = build(impl, name)
     key = capstone_cache.key(impl, EXERCISE_OF[name], recipe=name, epochs=recipe.epochs)
-    cached = capstone_cache.lookup(key)
-    if cached is not None:
-        note = (
-            "cached: none of the files it depends on changed since this result; "
-            "python -m kata.grade --retrain trains it again"
-        )
-        with capsys.disabled():
-            print(f"\n[capstone] {cached['report'].splitlines()[0]} ({note})")
-        assert cached["passed"], f"{cached['report']}\n  ({note})"
+    if capstone_cache.replay(key, capsys):
         return
-    guard_speed(impl, name, mnist)
+    trusted = getattr(reference_models, name)(np.random.default_rng(SEED))
+    guard_speed(impl, name, build(impl, name), trusted, mnist)
     order_rng = np.random.default_rng(SEED)
     start = time.perf_counter()
     train_losses: list[float] = []

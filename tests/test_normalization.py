@@ -53,6 +53,11 @@ MOMENTUM_SWAPPED = (
     "(PyTorch's convention)"
 )
 EVAL_HINT = "evaluation normalizes with running_mean and running_var, not the batch's statistics"
+LN_BACKWARD_AXIS = (
+    "the sums of LayerNorm's backward run over the batch (axis 0), as in BatchNorm1d: layer "
+    "normalization's mean and variance belong to each sample, so the sums that come from them "
+    "run over the features of each sample (axis 1)"
+)
 
 
 def features(shape: tuple[int, ...], seed: int, axis: int = 1) -> np.ndarray:
@@ -453,19 +458,49 @@ def test_layernorm_forward_matches_the_oracle(impl, n, d, seed):
     assert_close(layer.forward(x), expected, call=f"{call} in evaluation mode (the same)")
 
 
+def layernorm_mistake(layer, x: np.ndarray, seed: int) -> str | None:
+    """The mistake a failed LayerNorm gradient check comes from, when the numbers confirm one:
+    a forward over the wrong axis, or a backward whose sums run over the batch (what it would
+    return is computed here from the definition, with the statistics of each sample)."""
+    gamma, beta = layer.params["gamma"].copy(), layer.params["beta"].copy()
+    out = layer.forward(x)
+    wrong_forward = forward_hint("ln", x, gamma, beta, out)
+    if wrong_forward is not None:
+        return f"in forward, {wrong_forward}"
+    dout = np.random.default_rng(seed).standard_normal(x.shape)
+    dx = layer.backward(dout)
+    mean, var = x.mean(axis=1, keepdims=True), x.var(axis=1, keepdims=True)
+    inv_std = 1 / np.sqrt(var + EPS)
+    xhat, g = (x - mean) * inv_std, dout * gamma
+    over_batch = inv_std * (g - g.mean(axis=0) - xhat * (g * xhat).mean(axis=0))
+    return matching_mistake(dx, [(over_batch, LN_BACKWARD_AXIS)])
+
+
+def check_layernorm(layer, x: np.ndarray, *, call: str, seed: int = 0) -> None:
+    """``check_layer`` of a LayerNorm, its failure completed with the mistake the numbers show
+    (:func:`layernorm_mistake`) when the judge named none."""
+    try:
+        check_layer(layer, x, seed=seed, call=call)
+    except AssertionError as error:
+        mistake = None if "likely mistake:" in str(error) else layernorm_mistake(layer, x, seed)
+        if mistake is None:
+            raise
+        raise AssertionError(f"{error}\nlikely mistake: {mistake}") from None
+
+
 @given(n=st.integers(1, 4), d=st.integers(3, 6), seed=SEEDS)
 @example(n=3, d=3, seed=2)
 def test_layernorm_gradients(impl, n, d, seed):
     layer = with_random_affine(impl.normalization.LayerNorm(d, dtype=np.float64), seed)
     x = features((n, d), seed, axis=0)
-    check_layer(layer, x, seed=seed, call=f"LayerNorm({d}) on x of shape {x.shape}")
+    check_layernorm(layer, x, seed=seed, call=f"LayerNorm({d}) on x of shape {x.shape}")
 
 
 def test_layernorm_several_calls_views_and_float32(impl):
     layer = with_random_affine(impl.normalization.LayerNorm(4, dtype=np.float64), 17)
     for step, n in enumerate((5, 2, 3)):
         x = noncontiguous(features((n, 4), seed=100 + step, axis=0))
-        check_layer(layer, x, call=f"LayerNorm(4), call {step + 1}, a view x of shape {(n, 4)}")
+        check_layernorm(layer, x, call=f"LayerNorm(4), call {step + 1}, a view x of shape {(n, 4)}")
     layer32 = with_random_affine(impl.normalization.LayerNorm(4), 18)
     x = features((3, 4), 19, axis=0).astype(np.float32)
     out = layer32.forward(x)

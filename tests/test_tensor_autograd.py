@@ -21,6 +21,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from kata.judge import assert_close, assert_unchanged, noncontiguous
+from tests.test_autograd import CHAIN, recursion_mistake
 from toolkit.gradcheck import numerical_gradient
 
 pytestmark = pytest.mark.exercise("tensor_autograd")
@@ -28,7 +29,6 @@ pytestmark = pytest.mark.exercise("tensor_autograd")
 SIZES = st.integers(1, 4)
 SEEDS = st.integers(0, 2**32 - 1)
 SHAPES = st.lists(SIZES, min_size=0, max_size=3).map(tuple)
-CHAIN = 100_000
 
 
 @st.composite
@@ -73,17 +73,32 @@ def test_unbroadcast_matches_a_brute_force_sum(impl, pair, seed, order):
     assert_unchanged(before, grad, call=call, what="grad")
 
 
-def run_backward(loss: Any, call: str) -> None:
-    """``loss.backward()``; numpy's refusal to add a gradient of the wrong shape is explained."""
+BROADCAST_MISTAKE = (
+    "broadcasting not summed back: every operand must receive a gradient of its own shape (the "
+    "axes that broadcasting added or stretched are summed away)"
+)
+NEGATION_MISTAKE = (
+    "broadcasting not summed back in your *: a - b is given as a + (-b), and the given __neg__ "
+    "multiplies by -1.0, a 0-d constant; the gradient for that 0-d operand must be summed back "
+    "to shape ()"
+)
+
+
+def run_backward(loss: Any, call: str, *, through_negation: bool = False) -> None:
+    """``loss.backward()``; numpy's refusal to add a gradient of the wrong shape is explained.
+
+    ``through_negation``: the graph holds a subtraction and no 0-d operand of the test's own, so
+    a gradient refused by a 0-d grad is the one of the given ``__neg__``'s constant -1.0.
+    """
     try:
         loss.backward()
     except ValueError as error:
         if "non-broadcastable output operand" not in str(error):
             raise  # not a gradient added to a grad of another shape: shown as it is
+        zero_d = "operand with shape ()" in str(error)
+        mistake = NEGATION_MISTAKE if through_negation and zero_d else BROADCAST_MISTAKE
         pytest.fail(
-            f"{call}: backward() raised ValueError: {error}\nlikely mistake: broadcasting not "
-            "summed back: every operand must receive a gradient of its own shape (the axes "
-            "that broadcasting added or stretched are summed away)",
+            f"{call}: backward() raised ValueError: {error}\nlikely mistake: {mistake}",
             pytrace=False,
         )
 
@@ -101,13 +116,15 @@ def check_gradients(
     leaves: list[tuple[str, Any, np.ndarray]],
     numpy_function: Callable[[], np.ndarray],
     upstream: np.ndarray,
+    *,
+    through_negation: bool = False,
 ) -> None:
     """``output`` (a Tensor) against ``numpy_function`` (the same expression in numpy, reading
     the leaf arrays): ``sum(output * upstream)`` is back-propagated and every leaf's gradient
-    compared with central differences."""
+    compared with central differences (``through_negation``: see :func:`run_backward`)."""
     assert_close(output.data, numpy_function(), call=call, what="data", rtol=1e-12, atol=1e-12)
     loss = (output * upstream).sum()
-    run_backward(loss, f"{call}, then (out * u).sum()")
+    run_backward(loss, f"{call}, then (out * u).sum()", through_negation=through_negation)
     for name, tensor, array in leaves:
         numeric = numerical_gradient(lambda: float(np.sum(numpy_function() * upstream)), array)
         assert tensor.grad is not None, f"{call}, then backward(): {name}.grad is None"
@@ -138,6 +155,7 @@ def test_elementwise_operations_with_broadcasting(impl, operation, pair, swap, s
         [("a", a, a_array), ("b", b, b_array)],
         lambda: apply(a_array, b_array),
         rng.normal(size=full),
+        through_negation=operation == "-" and () not in shapes,
     )
 
 
@@ -216,6 +234,22 @@ def test_relu_away_from_zero(impl, shape, seed):
     )
 
 
+def batch_size_factor(got: Any, expected: np.ndarray, n: int) -> str | None:
+    """The likely mistake when ``got`` is ``expected`` times the batch size ``n`` (or divided
+    by it once more): the cross-entropy is a mean over the batch, and so is its gradient."""
+    if n < 2 or got is None or np.shape(got) != np.shape(expected):
+        return None
+    got = np.asarray(got, dtype=np.float64)
+    for factor, words in [(n, f"{n} times"), (1 / n, f"1/{n} of")]:
+        if np.allclose(got, factor * expected, rtol=1e-5, atol=1e-9):
+            return (
+                f"every value is {words} the expected one, and {n} is the batch size N: the "
+                "loss is the mean over the batch, and its gradient must be averaged over the "
+                "batch exactly once"
+            )
+    return None
+
+
 def numpy_cross_entropy(logits: np.ndarray, labels: np.ndarray) -> float:
     """-mean_n log softmax(logits[n])[labels[n]], one row at a time."""
     total = 0.0
@@ -252,6 +286,7 @@ def test_cross_entropy(impl, n, classes, scale, seed):
         what="logits.grad",
         rtol=1e-6,
         atol=1e-6,
+        hint=batch_size_factor(logits.grad, numeric, n),
     )
 
 
@@ -385,8 +420,7 @@ def test_a_chain_of_100000_operations_needs_no_recursion(impl):
     assert error is None, (
         f"y = x * 1.00001 repeated {CHAIN:,} times; y.sum().backward() with the recursion limit "
         f"at 100 frames beyond the caller raised RecursionError\nlikely mistake: "
-        f"RecursionError in backward: a chain of {CHAIN:,} operations needs a walk without "
-        "recursion (topological_order of the autograd exercise has none)"
+        + recursion_mistake(error, "Tensor.backward")
     )
     assert_close(x.grad, np.full(2, 1.00001**CHAIN), call="that chain", what="x.grad", rtol=1e-9)
 
@@ -426,6 +460,13 @@ def test_the_same_gradients_as_linear_relu_and_softmax_cross_entropy(impl, n, d,
         ("W2", W2.grad, second.grads["W"]),
         ("b2", b2.grad, second.grads["b"]),
     ]
+    scaled = None  # a loss gradient scaled by N scales all four alike: judged on all of them
+    if all(np.shape(got) == np.shape(expected) for _, got, expected in pairs):
+        scaled = batch_size_factor(
+            np.concatenate([np.ravel(got) for _, got, _ in pairs]),
+            np.concatenate([np.ravel(expected) for _, _, expected in pairs]),
+            n,
+        )
     for name, got, expected in pairs:
         assert_close(
             got,
@@ -434,7 +475,7 @@ def test_the_same_gradients_as_linear_relu_and_softmax_cross_entropy(impl, n, d,
             what=f"{name}.grad against the layers' grads",
             rtol=1e-10,
             atol=1e-12,
-            hint=not_summed_back(np.shape(expected), got),
+            hint=not_summed_back(np.shape(expected), got) or scaled,
         )
 
 
