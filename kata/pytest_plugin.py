@@ -74,6 +74,7 @@ from hypothesis import HealthCheck, Phase, settings
 
 from kata.copies import ANSWERS, borrowed_answers, borrowed_in_source
 from kata.curriculum import EXERCISE_IDS, exercise, prerequisite_modules
+from kata.guard import FileGuard, judge_files
 from kata.paths import REPOSITORY
 from kata.report import is_not_implemented, read_hypothesis, relative, short_message
 from kata.sandbox import Worker, WorkerEndedError, remote_frames
@@ -196,6 +197,10 @@ class KataRun:
             if config.getoption("--in-process")
             else Workers(config.getoption("--impl"), impl_root)
         )
+        # When grading, the judge's files are kept and put back after each test (kata.guard):
+        # what holds when the worker cannot be run as an unprivileged user.
+        grading = self.workers is not None and config.getoption("--impl") == "exercises"
+        self.guard = FileGuard(judge_files()) if grading else None
         self.scale: float = config.getoption("--time-limit-scale")
         self.stopped: dict[str, str] = {}
         self.done: set[str] = set()
@@ -446,6 +451,10 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
     finally:
         faulthandler.cancel_dump_traceback_later()
     record = item.stash[RECORD]
+    if run.workers is not None and (nextitem is None or exercise_of(nextitem) != exercise_of(item)):
+        run.workers.stop()  # the exercise's last test: nothing of its code runs after this
+    if run.guard is not None:
+        _put_back_the_judge(run.guard, record)
     record["cached"] = item.stash.get(CACHED, False)
     run.write(record)
 
@@ -521,6 +530,20 @@ def pytest_runtest_makereport(
     record["outcome"] = "skipped" if report.skipped else "failed"
     record["message"] = short_message(error)
     record["not_implemented"] = report.failed and is_not_implemented(error)
+
+
+def _put_back_the_judge(guard: FileGuard, record: dict[str, Any]) -> None:
+    """Fail the test whose code wrote the judge's files, once they are put back."""
+    done = guard.restore()
+    if not done:
+        return
+    record["outcome"] = "failed"
+    record["not_implemented"] = False
+    record["message"] = (
+        "the code under test wrote the judge's files: " + "; ".join(done) + ".\n"
+        "Code under test must not write files of the kata (kata/, tests/, toolkit/, reference/, "
+        "the repository's own files): a grade never counts what such code did."
+    )
 
 
 def where_stopped(trace: TracebackType | None, impl_root: Path) -> str:

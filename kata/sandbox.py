@@ -1090,9 +1090,11 @@ def serve(argv: list[str] | None = None) -> None:
     faulthandler.register(signal.SIGUSR2, file=stack, all_threads=True)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the judge decides when the worker ends
     _end_with_the_judge()
-    os._exit = _exit_writing_stack(os._exit, stack)  # type: ignore[assignment]
+    real_exit = os._exit
+    os._exit = _exit_writing_stack(real_exit, stack)  # type: ignore[assignment]
     peer = Peer(Channel(int(read_fd), int(write_fd)), WORKER, paths=(folder, real))
     peer.serve_forever()
+    real_exit(0)  # the judge is gone: end now, running no exit handler of the code under test
 
 
 def _end_with_the_judge() -> None:
