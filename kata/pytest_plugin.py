@@ -12,8 +12,11 @@ Which implementation is judged:
       def test_shape(impl):
           layer = impl.linear.Linear(3, 4)
 
-  A module that fails to import (or exits while importing) fails only the tests that ask for
-  it, with a message naming the file and the line.
+  The modules are imported in a worker process of the exercise under test, never here
+  (:mod:`kata.sandbox`; ``--in-process`` imports them here, to debug). A module that fails to
+  import (or exits while importing) fails only the tests that ask for it, with a message naming
+  the file and the line. When grading (``--impl exercises``), the judge's files are put back
+  after each test, which then fails with what its code wrote (:mod:`kata.guard`).
 - ``--exercise ID`` (repeatable) keeps only the tests of those exercises.
 
 Hypothesis profiles: ``dev`` (random, for the project's developers), ``ci`` (when ``CI`` is
@@ -24,13 +27,14 @@ told to edit a test; the grader prints the kata's own command to re-run a check 
 Time limits. Every test has one, by kind (:data:`TIME_LIMITS`: a component exercise's test, a
 capstone's, the kata's own tests), or from ``@pytest.mark.time_limit(seconds)``; all are
 multiplied by ``--time-limit-scale`` (the kata's own tests make a planted infinite loop cost
-seconds). At the limit, ``SIGALRM`` interrupts the test in the main thread and the test fails
-with :class:`TimeLimitExceeded`, naming the learner function it was in (the innermost frame in
-the implementation's files) and the limit; the exercise's other tests are then skipped (it
-cannot be done, and each would wait as long). Code that does not return to Python (a long
-numpy call) or swallows the interruption is stopped ``hard_limit - limit`` seconds later by
-:mod:`faulthandler`, which writes every thread's stack to ``<report>.stuck`` and ends the
-process; the grader reads that file, records the test, and runs the rest.
+seconds). At the limit, ``SIGALRM`` interrupts the test in the main thread; the worker running
+the code under test dumps its stack and is ended, and the test fails with
+:class:`TimeLimitExceeded`, naming the learner function it was in (the innermost frame in the
+implementation's files) and the limit; the exercise's other tests are then skipped (it cannot
+be done, and each would wait as long). A worker that ends itself fails the test as *crashed*.
+Should the judge's own code not return to Python, :mod:`faulthandler` ends pytest
+``hard_limit - limit`` seconds later, writing every thread's stack to ``<report>.stuck``; the
+grader reads that file, records the test, and runs the rest.
 
 The report (``--kata-report PATH``, written by ``python -m kata.grade``): one JSON line per
 event, flushed at once, so that a process that dies mid-test (``os._exit``, a segfault) leaves
@@ -41,8 +45,8 @@ the name of the test that killed it:
      "message": "...", "not_implemented": false, "cached": false}
     {"event": "finished", "exitstatus": 1}
 
-``outcome`` is ``passed``, ``failed``, ``timeout`` or ``skipped`` (an error in setup or
-teardown counts as ``failed``). ``--kata-skip PATH`` (JSON ``{"done": [nodeid, ...],
+``outcome`` is ``passed``, ``failed``, ``timeout``, ``crashed`` or ``skipped`` (an error in
+setup or teardown counts as ``failed``). ``--kata-skip PATH`` (JSON ``{"done": [nodeid, ...],
 "stopped": {exercise: reason}}``) is how the grader resumes after a crash: those tests are not
 collected again, and the stopped exercises' tests are skipped with the reason.
 
