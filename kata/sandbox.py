@@ -219,8 +219,8 @@ def _mirror_kind(value: object) -> str | None:
 
 
 def _snapshot(kind: str, obj: Any) -> Any:
-    if kind == "a":
-        return None if not obj.flags.writeable else np.array(obj, copy=True)
+    if kind == "a":  # its shape and bytes; nothing for a read-only array, which cannot change
+        return (obj.shape, obj.tobytes()) if obj.flags.writeable else None
     if kind == "d":
         return list(obj.items())
     if kind == "l":
@@ -232,10 +232,7 @@ def _changed(kind: str, obj: Any, snapshot: Any) -> bool:
     if kind == "a":
         if snapshot is None:
             return False  # read-only on this side: it cannot change here
-        if obj.shape != snapshot.shape:
-            return True
-        as_bytes = np.ascontiguousarray(obj).view(np.uint8)
-        return not np.array_equal(as_bytes, np.ascontiguousarray(snapshot).view(np.uint8))
+        return bool(obj.shape != snapshot[0] or obj.tobytes() != snapshot[1])
     if kind == "d":
         items = list(obj.items())
         return len(items) != len(snapshot) or any(
@@ -625,7 +622,10 @@ class Peer:
             if not _changed(mirror.kind, obj, mirror.snapshot):
                 continue
             mirror.snapshot = _snapshot(mirror.kind, obj)
-            updates.append((mid, self._content(mirror.kind, obj)))
+            if mirror.kind == "a":
+                updates.append((mid, (obj.dtype.str, list(obj.shape), mirror.snapshot[1])))
+            else:
+                updates.append((mid, self._content(mirror.kind, obj)))
         return updates
 
     def _update(self, mid: int, payload: Any) -> None:
