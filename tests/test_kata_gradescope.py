@@ -340,8 +340,18 @@ HOSTILE = """\
 import os
 import pathlib
 
-results = pathlib.Path(os.environ["KATA_AUTOGRADER_ROOT"], "results", "results.json")
-results.write_text('{"score": 1000.0, "tests": []}')
+def _judge_environment():  # the worker is not given it: read the judge's, where it can
+    try:
+        with open(f"/proc/{os.getppid()}/environ", "rb") as file:
+            pairs = [item.split(b"=", 1) for item in file.read().split(b"\\0") if b"=" in item]
+        return {key.decode(): value.decode() for key, value in pairs}
+    except OSError:
+        return {}
+
+root = os.environ.get("KATA_AUTOGRADER_ROOT") or _judge_environment().get("KATA_AUTOGRADER_ROOT")
+if root:
+    results = pathlib.Path(root, "results", "results.json")
+    results.write_text('{"score": 1000.0, "tests": []}')
 raise RuntimeError("hostile module: forged results.json, then failed at import")
 """
 
