@@ -59,8 +59,9 @@ import subprocess
 import sys
 import tempfile
 import traceback
+import warnings
 import weakref
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from types import FunctionType
 from typing import Any
@@ -504,11 +505,11 @@ class Peer:
         if self.broken:
             raise SandboxError("the process running the code under test has ended")
         try:
-            self._send(("q", kind, body))
+            self._send(("q", kind, body, _float_settings()))
             while True:
                 message = self._receive()
                 if message[0] == "q":
-                    self._serve(message[1], message[2])
+                    self._serve(message[1], message[2], message[3])
                     continue
                 break
         except BaseException as error:
@@ -530,11 +531,16 @@ class Peer:
                 message = self._receive()
             except ChannelClosedError:
                 return
-            self._serve(message[1], message[2])
+            self._serve(message[1], message[2], message[3])
 
-    def _serve(self, kind: str, body: Any) -> None:
+    def _serve(self, kind: str, body: Any, settings: Any) -> None:
         try:
-            self._send(("r", self._run(kind, body)))
+            if self.sign == WORKER:
+                with _applied(settings):
+                    result = self._run(kind, body)
+            else:
+                result = self._run(kind, body)  # the judge's callbacks keep their own settings
+            self._send(("r", result))
         except BaseException as error:  # it crosses to the side that asked
             if self.sign == JUDGE:
                 if not isinstance(error, Exception) and not _is_check_failure(error):
@@ -868,6 +874,25 @@ class Peer:
         if cause is not None:
             error.__cause__ = self._decode_error(cause)
         return error
+
+
+def _float_settings() -> tuple[list[tuple[str, str]], bool]:
+    """The caller's numpy error handling (``np.errstate``) and whether its warnings are errors
+    (``warnings.simplefilter("error")``): a check that makes an overflow an error makes it one
+    in the code it calls, wherever that runs."""
+    as_errors = bool(warnings.filters) and warnings.filters[0][0] == "error"
+    return sorted((name, str(value)) for name, value in np.geterr().items()), as_errors
+
+
+@contextlib.contextmanager
+def _applied(settings: Any) -> Iterator[None]:
+    handling, as_errors = settings
+    allowed = ("ignore", "warn", "raise", "call", "print", "log")
+    chosen = {str(k): str(v) for k, v in handling if str(k) in np.geterr() and str(v) in allowed}
+    with np.errstate(**chosen), warnings.catch_warnings():  # type: ignore[arg-type]
+        if as_errors:
+            warnings.simplefilter("error")
+        yield
 
 
 def _type_name(value: type) -> str | None:
