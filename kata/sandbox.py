@@ -749,11 +749,7 @@ class Peer:
         return self._encode(value)
 
     def _encode_error(self, error: BaseException) -> Any:
-        frames = [
-            (self._shown_path(f.filename), f.lineno or 0, f.name)
-            for f in traceback.extract_tb(error.__traceback__)
-        ]
-        frames = [*getattr(error, "kata_remote_frames", []), *frames]
+        frames = [(self._shown_path(f), line, name) for f, line, name in frames_of(error)]
         args = [a for a in error.args if a is None or type(a) in (str, int, float, bool)]
         if isinstance(error, SyntaxError):
             args = [error.msg, (self._shown_path(error.filename or ""), error.lineno, error.offset,
@@ -942,6 +938,18 @@ def remote_frames(error: BaseException) -> list[tuple[str, int, str]]:
     """Where an exception raised on the other side was raised: ``(file, line, function)``
     from the outermost call in to the innermost, or an empty list for a local exception."""
     return list(getattr(error, "kata_remote_frames", []))
+
+
+def frames_of(error: BaseException) -> list[tuple[str, int, str]]:
+    """``(file, line, qualified function name)`` of each frame ``error`` went through, from the
+    outermost in: on the other side for an exception raised there (:func:`remote_frames`)."""
+    remote = remote_frames(error)
+    if remote:
+        return remote
+    return [
+        (frame.f_code.co_filename, line, getattr(frame.f_code, "co_qualname", frame.f_code.co_name))
+        for frame, line in traceback.walk_tb(error.__traceback__)
+    ]
 
 
 # ------------------------------------------------------------------------------------ worker

@@ -24,6 +24,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from kata.judge import assert_close
+from kata.sandbox import frames_of
 from toolkit.gradcheck import numerical_gradient
 from toolkit.moons import train_and_test
 
@@ -445,11 +446,7 @@ def recursion_mistake(error: BaseException, caller: str) -> str:
     """The likely mistake behind a ``RecursionError`` raised from ``caller``, naming the function
     the recursion is in: the one whose frames fill the traceback (``topological_order``, or a
     helper defined inside it, when the walk recurses there)."""
-    frames: Counter[str] = Counter()
-    trace = error.__traceback__
-    while trace is not None:
-        frames[trace.tb_frame.f_code.co_qualname] += 1
-        trace = trace.tb_next
+    frames = Counter(name for _, _, name in frames_of(error))  # where the code under test ran
     where = caller
     if frames:
         qualname, count = frames.most_common(1)[0]
