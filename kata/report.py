@@ -11,12 +11,13 @@ Everything the kata reads of hypothesis' internals (not its public API) is in on
 
 from __future__ import annotations
 
-import traceback
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from kata.sandbox import frames_of
 
 
 def _chain(error: BaseException) -> Iterator[BaseException]:
@@ -55,9 +56,9 @@ def short_message(error: BaseException) -> str:
         text = _without_introspection(str(error)) or type(error).__name__
     else:
         text = f"{type(error).__name__}: {error}"
-        frames = traceback.extract_tb(error.__traceback__)
+        frames = frames_of(error)  # in the worker, for the code under test
         if frames:
-            text += f"\n  raised at {relative(frames[-1].filename)}, line {frames[-1].lineno}"
+            text += f"\n  raised at {relative(frames[-1][0])}, line {frames[-1][1]}"
     if isinstance(error, NotImplementedError):
         return text
     return "\n".join([text, *read_hypothesis(error=error)]).strip()
