@@ -128,5 +128,5 @@ def test_the_profile_prints_every_layer_and_skips_the_unused_input_gradient() ->
     for part in ("loss forward", "optimizer step", "whole step (reference)", "sum of the parts"):
         assert f"| {part} |" in result.stdout, result.stdout
     assert "|   0 Linear(784, 10): x @ W |" in result.stdout, result.stdout
-    assert "|   0 Linear(784, 10): dx = dout @ W.T |" not in result.stdout, "the data needs no dx"
-    assert "|   2 Linear(10, 10): dx = dout @ W.T |" in result.stdout, result.stdout
+    assert "|   0 Linear(784, 10): dx" not in result.stdout, "the data needs no input gradient"
+    assert "|   2 Linear(10, 10): dx" in result.stdout, result.stdout
