@@ -122,7 +122,9 @@ class Sequential(Layer):
         #   See forward: with $g_L$ = `dout` of the shape of $h_L$, each step
         #   $g_{k-1} = $ `f_k.backward`$(g_k)$ has the shape of $h_{k-1}$, for
         #   $k = L, L-1, \dots, 1$; the result $g_0 = \partial L / \partial x$ has the shape
-        #   of $x$.
+        #   of $x$. When the network's input needs no gradient (it is the data), the first
+        #   layer's backward, the last one called, returns None instead: nothing follows it,
+        #   so the loop needs no special case (the `assert` only tells the type checker).
         grad: np.ndarray | None = dout
         for layer in reversed(self.layers):
             assert grad is not None, "only the first layer, whose backward runs last, skips dx"
