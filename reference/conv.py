@@ -289,8 +289,8 @@ class Conv2d(NaiveConv2d):
         """dout ``(N, O, OH, OW)`` -> dx ``(N, C, H, W)``, through col2im."""
         # BEGIN SOLUTION
         # HINT 2: dL/dcols[r, m] = sum_o W2[o, r] dout2[o, m]; dx = col2im(dL/dcols).
-        # HINT 3: dcols (C*kh*kw, M) is (C*kh*kw, O) times (O, M), with the dout2 of
-        #   backward_params.
+        # HINT 3: dcols (C*kh*kw, M) is (C*kh*kw, O) times (O, M): dout2 again, built from
+        #   dout the same way as in backward_params.
         # HINT 4: dx is col2im of W2 transposed times dout2, with the kept x shape.
         # DERIVATION:
         #   $$\frac{\partial L}{\partial \text{cols}_{r,m}} = \sum_o W2_{o,r}\,
