@@ -79,8 +79,10 @@ Step = Callable[[np.ndarray, np.ndarray], None]
 
 
 def reference_step(recipe: Recipe) -> Step:
-    """One training step of the numpy reference on a batch."""
+    """One training step of the numpy reference on a batch, as ``fit_epoch`` trains: the first
+    layer computes no input gradient (the input is the data; PyTorch computes none either)."""
     loss_fn = SoftmaxCrossEntropy()
+    recipe.model.set_needs_input_grad(False)
 
     def step(x: np.ndarray, y: np.ndarray) -> None:
         logits = recipe.model.forward(x)

@@ -51,8 +51,6 @@ from reference.models import NETWORKS, Recipe  # noqa: E402
 from toolkit.layer import Layer  # noqa: E402
 
 WARMUP_ROUNDS = 5
-UNUSED_PREFIX = "  0 "  # the inner rows of the first layer...
-UNUSED_PARTS = ("dcols", "col2im", "dx =")  # ...that compute its input gradient
 
 
 CLOCKS: dict[str, Callable[[], float]] = {"cpu": time.process_time, "wall": time.perf_counter}
@@ -83,8 +81,8 @@ class Clock:
 def inner_parts(clock: Clock, prefix: str, layer: Layer, x: np.ndarray, dout: np.ndarray) -> None:
     """Time the parts of a layer's forward and backward again, on the arrays of the step.
 
-    The parts that compute the input gradient are named with a ``dx`` part (``dcols``,
-    ``col2im`` and ``dx =``), so that the table can add them up for the first layer.
+    The parts of the input gradient (``dcols``, ``col2im``, ``dx =``) are timed only where the
+    step computes them: not for the first layer, whose ``needs_input_grad`` is False.
     """
     if isinstance(layer, Conv2d):
         kh, kw = layer.kernel_size
@@ -93,25 +91,29 @@ def inner_parts(clock: Clock, prefix: str, layer: Layer, x: np.ndarray, dout: np
         clock.time(f"{prefix}: W2 @ cols", np.matmul, w2, cols)
         dout2 = clock.time(
             f"{prefix}: dout to (O, N*OH*OW)",
-            lambda: np.ascontiguousarray(dout.transpose(1, 0, 2, 3)).reshape(w2.shape[0], -1),
+            lambda: dout.transpose(1, 0, 2, 3).reshape(w2.shape[0], -1),
         )
         clock.time(f"{prefix}: dW = dout2 @ cols.T", np.matmul, dout2, cols.T)
-        dcols = clock.time(f"{prefix}: dcols = W2.T @ dout2", np.matmul, w2.T, dout2)
-        clock.time(
-            f"{prefix}: col2im",
-            col2im,
-            dcols,
-            x.shape,
-            kh,
-            kw,
-            layer.stride,
-            layer.padding,
-        )
+        if layer.needs_input_grad:
+            dcols = clock.time(
+                f"{prefix}: dcols = W2.T dout (tensordot)", np.tensordot, w2, dout, (0, 1)
+            )
+            clock.time(
+                f"{prefix}: col2im",
+                col2im,
+                dcols.reshape(len(dcols), -1),
+                x.shape,
+                kh,
+                kw,
+                layer.stride,
+                layer.padding,
+            )
     elif isinstance(layer, Linear):
         w = layer.params["W"]
         clock.time(f"{prefix}: x @ W", np.matmul, x, w)
         clock.time(f"{prefix}: dW = x.T @ dout", np.matmul, x.T, dout)
-        clock.time(f"{prefix}: dx = dout @ W.T", np.matmul, dout, w.T)
+        if layer.needs_input_grad:
+            clock.time(f"{prefix}: dx = dout @ W.T", np.matmul, dout, w.T)
 
 
 def profile_round(clock: Clock, recipe: Recipe, x: np.ndarray, y: np.ndarray) -> None:
@@ -148,6 +150,7 @@ def profile(
     """Run ``repeats`` profiled rounds of ``network``; the clock and the rows to print, in order."""
     rng = np.random.default_rng(0)
     recipe = NETWORKS[network](rng)
+    recipe.model.set_needs_input_grad(False)  # as in training: the input is the data
     batch_size = batch_size or recipe.batch_size
     x = rng.standard_normal((batch_size, *recipe.input_shape), dtype=np.float32)
     y = rng.integers(0, 10, size=batch_size, dtype=np.int64)
@@ -183,16 +186,6 @@ def table(network: str, batch_size: int, clock: Clock, rows: Sequence[str]) -> s
         lines.append(f"| {name} | {milliseconds:.3f} | {100 * milliseconds / step:.0f} % |")
     parts = sum(clock.median_ms(name) for name in outer)
     lines.append(f"| sum of the parts | {parts:.3f} | {100 * parts / step:.0f} % |")
-    unused = sum(
-        clock.median_ms(name)
-        for name in rows
-        if name.startswith(UNUSED_PREFIX) and any(part in name for part in UNUSED_PARTS)
-    )
-    if unused:
-        lines.append(
-            f"| the first layer's input gradient (no one uses it; PyTorch skips it) | "
-            f"{unused:.3f} | {100 * unused / step:.0f} % |"
-        )
     if "whole step (PyTorch)" in clock.samples:
         ratios = [
             ours / theirs

@@ -86,7 +86,9 @@ class Conv2d(NaiveConv2d):
     and contract as ``NaiveConv2d``: ``out[n, o, i, j] = b[o] + sum_{c, p, q} W[o, c, p, q] *
     xpad[n, c, i*s + p, j*s + q]``; ``backward(dout)`` sets ``grads["W"]``, ``grads["b"]`` and
     returns dx. ``forward`` keeps what backward needs (``self.cols``, ``self.x_shape``, declared
-    in the constructor).
+    in the constructor). ``backward`` (given, in ``Layer``) calls your ``backward_params(dout)``,
+    which sets the two gradients, then ``backward_input(dout)``, which returns dx, only when
+    ``needs_input_grad`` is True (the first layer of a network in training skips it).
 
     To derive. Write ``W2[o, r] = W[o, c, p, q]`` with ``r = (c, p, q)`` flattened as in the
     layout of ``cols``, and ``out2[o, m] = out[n, o, i, j]`` with ``m = (n, i, j)``. Show that
@@ -114,6 +116,10 @@ class Conv2d(NaiveConv2d):
         n, out_channels, out_height, out_width = self.output_shape(x)
         raise NotImplementedError("conv: implement Conv2d.forward in exercises/conv.py")
 
-    def backward(self, dout: np.ndarray) -> np.ndarray:
-        """dout ``(N, O, OH, OW)`` -> dx ``(N, C, H, W)``; sets ``grads["W"]``, ``grads["b"]``."""
-        raise NotImplementedError("conv: implement Conv2d.backward in exercises/conv.py")
+    def backward_params(self, dout: np.ndarray) -> None:
+        """dout ``(N, O, OH, OW)``: sets ``grads["W"]`` (the shape of W) and ``grads["b"]``."""
+        raise NotImplementedError("conv: implement Conv2d.backward_params in exercises/conv.py")
+
+    def backward_input(self, dout: np.ndarray) -> np.ndarray:
+        """dout ``(N, O, OH, OW)`` -> dx ``(N, C, H, W)``, through col2im."""
+        raise NotImplementedError("conv: implement Conv2d.backward_input in exercises/conv.py")

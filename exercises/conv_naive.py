@@ -14,9 +14,10 @@ This is a cross-correlation: the filter is *not* flipped (deep-learning librarie
 "convolution" anyway). Windows that do not fit entirely in the padded input are dropped, which is
 what the floor does.
 
-Given here: the output-size formula, the constructor (argument checks,
-parameters) and the input check. The exercise: ``NaiveConv2d.forward`` and ``backward``, written
-with explicit Python loops over the output positions (speed is the next exercise's concern:
+Given here: the output-size formula, the constructor (argument checks, parameters) and the
+input check. The exercise: ``NaiveConv2d.forward`` and the two halves of ``backward``
+(``backward_params`` and ``backward_input``, which ``Layer.backward`` calls), written with
+explicit Python loops over the output positions (speed is the next exercise's concern:
 ``conv.Conv2d`` reuses this constructor and replaces the loops by one matrix product). You
 derive the three gradients of the backward pass from the definition above.
 """
@@ -88,9 +89,11 @@ class NaiveConv2d(Layer):
     shapes and dtypes of ``W`` and ``b``.
 
     The contract: ``forward`` keeps what ``backward`` needs (in ``self.x_padded``, declared in
-    the constructor) at every call; ``backward(dout)`` *sets* ``grads["W"] = dL/dW`` and
-    ``grads["b"] = dL/db`` for that call and returns ``dx = dL/dx``. Neither modifies ``x`` nor
-    ``dout``; a float32 layer on float32 input keeps float32 everywhere.
+    the constructor) at every call; ``backward(dout)`` (given, in ``Layer``) calls
+    ``backward_params(dout)``, which *sets* ``grads["W"] = dL/dW`` and ``grads["b"] = dL/db``
+    for that call, then ``backward_input(dout)``, which returns ``dx = dL/dx`` (only when
+    ``needs_input_grad`` is True: the first layer of a network in training skips it). Neither
+    modifies ``x`` nor ``dout``; a float32 layer on float32 input keeps float32 everywhere.
 
     To derive, from the definition and ``dout`` with the chain rule: ``dL/dW[o, c, p, q]``,
     ``dL/db[o]`` and ``dL/dx[n, c, y, z]``. An input pixel may lie in several windows (when the
@@ -155,8 +158,14 @@ class NaiveConv2d(Layer):
             "conv_naive: implement NaiveConv2d.forward in exercises/conv_naive.py"
         )
 
-    def backward(self, dout: np.ndarray) -> np.ndarray:
-        """dout ``(N, O, OH, OW)`` -> dx ``(N, C, H, W)``; sets ``grads["W"]``, ``grads["b"]``."""
+    def backward_params(self, dout: np.ndarray) -> None:
+        """dout ``(N, O, OH, OW)``: sets ``grads["W"]`` (the shape of W) and ``grads["b"]``."""
         raise NotImplementedError(
-            "conv_naive: implement NaiveConv2d.backward in exercises/conv_naive.py"
+            "conv_naive: implement NaiveConv2d.backward_params in exercises/conv_naive.py"
+        )
+
+    def backward_input(self, dout: np.ndarray) -> np.ndarray:
+        """dout ``(N, O, OH, OW)`` -> dx ``(N, C, H, W)``."""
+        raise NotImplementedError(
+            "conv_naive: implement NaiveConv2d.backward_input in exercises/conv_naive.py"
         )

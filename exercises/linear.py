@@ -3,7 +3,8 @@
 """Exercise ``linear``: the affine (fully connected) layer.
 
 The constructor is given: it checks its arguments and creates the parameters. You write
-``forward`` and ``backward``; ``nox -s hint -- linear`` helps when you are stuck.
+``forward`` and the two halves of ``backward``: ``backward_params`` and ``backward_input``
+(``Layer.backward`` calls them); ``nox -s hint -- linear`` helps when you are stuck.
 """
 
 from __future__ import annotations
@@ -31,11 +32,14 @@ class Linear(Layer):
         dx         (N, in_features)              returned by backward
 
     Contract: ``forward(x)`` returns ``out`` and keeps in ``self.x`` what ``backward`` needs.
-    ``backward(dout)`` sets ``grads["W"]`` to dL/dW and ``grads["b"]`` to dL/db (the shapes and
-    dtypes of W and b) and returns dL/dx (the shape of x). It *sets* them to the gradients of
-    that call, it does not add to earlier ones: the optimizer consumes them before the next
-    backward. Parameters are read from ``self.params`` on every call, never from a copy: the
-    optimizer updates them in place, and a user may replace them (``layer.params["W"] = new``).
+    ``backward(dout)`` (given, in ``Layer``) calls your two halves: ``backward_params(dout)``
+    sets ``grads["W"]`` to dL/dW and ``grads["b"]`` to dL/db (the shapes and dtypes of W and b);
+    ``backward_input(dout)`` returns dL/dx (the shape of x), and is called only when
+    ``needs_input_grad`` is True (the first layer of a network in training skips it: its input
+    is the data). The gradients are *set* to those of that call, not added to earlier ones: the
+    optimizer consumes them before the next backward. Parameters are read from ``self.params``
+    on every call, never from a copy: the optimizer updates them in place, and a user may
+    replace them (``layer.params["W"] = new``).
 
     To derive: dL/dW[i, j], dL/db[j] and dL/dx[n, i] from the definition and dout, with the
     chain rule: every ``out[n, j]`` that depends on a quantity contributes to its gradient.
@@ -89,8 +93,13 @@ class Linear(Layer):
         checks.shape("x", x, ("N", self.in_features), where=repr(self))
         raise NotImplementedError("linear: implement Linear.forward in exercises/linear.py")
 
-    def backward(self, dout: np.ndarray) -> np.ndarray:
-        raise NotImplementedError("linear: implement Linear.backward in exercises/linear.py")
+    def backward_params(self, dout: np.ndarray) -> None:
+        """Set ``grads["W"]`` = dL/dW and ``grads["b"]`` = dL/db from ``dout`` ``(N, M)``."""
+        raise NotImplementedError("linear: implement Linear.backward_params in exercises/linear.py")
+
+    def backward_input(self, dout: np.ndarray) -> np.ndarray:
+        """Return dL/dx ``(N, D)`` from ``dout`` ``(N, M)``."""
+        raise NotImplementedError("linear: implement Linear.backward_input in exercises/linear.py")
 
     def __repr__(self) -> str:
         return f"Linear({self.in_features}, {self.out_features})"

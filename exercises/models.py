@@ -89,8 +89,11 @@ def fit_epoch(
     offsets every epoch: ``toolkit.data.random_shift``), then the batch is reshaped to
     ``recipe.input_shape`` and trained on by your ``train_epoch``; last, the learning rate is
     multiplied by ``recipe.lr_decay``, so that late epochs take smaller steps and settle.
+    The model's input is the data, whose gradient nobody uses: its first layer is told so
+    (``set_needs_input_grad(False)``) and skips computing it.
     ``python -m toolkit.train`` and the capstone tests both train through this function.
     """
+    recipe.model.set_needs_input_grad(False)
     if recipe.max_shift:
         images = random_shift(images, recipe.max_shift, rng)
     metrics = train_epoch(

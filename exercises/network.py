@@ -29,7 +29,9 @@ class Sequential(Layer):
 
     - ``forward(x)``: each layer's forward, in order; returns the last output. An empty
       ``Sequential()`` is the identity (it returns ``x``, and ``backward`` returns ``dout``).
-    - ``backward(dout)``: each layer's backward, in reverse order; returns dL/dx.
+    - ``backward(dout)``: each layer's backward, in reverse order; returns dL/dx, which is
+      None when the first layer computed none (its ``needs_input_grad`` is False: the given
+      ``set_needs_input_grad`` below sets it, and the first backward is the last called).
     - ``params`` and ``grads``: one dictionary of every layer's arrays, each named
       ``"<index>.<name>"`` (``"0.W"``, ``"0.b"``, ``"2.W"``...). The values are *the same array
       objects* as the layers' (``net.params["0.W"] is net[0].params["W"]``), so an optimizer
@@ -64,8 +66,17 @@ class Sequential(Layer):
     def forward(self, x: np.ndarray) -> np.ndarray:
         raise NotImplementedError("network: implement Sequential.forward in exercises/network.py")
 
-    def backward(self, dout: np.ndarray) -> np.ndarray:
+    def backward(self, dout: np.ndarray) -> np.ndarray | None:
         raise NotImplementedError("network: implement Sequential.backward in exercises/network.py")
+
+    def set_needs_input_grad(self, needed: bool) -> Sequential:
+        """Set the network's flag and its first layer's (given): only the first layer receives
+        the network's input, so only it can skip dL/dx; every later layer's input gradient
+        is what the layers before it need. ``fit_epoch`` turns it off (the input is the data)."""
+        super().set_needs_input_grad(needed)
+        if self.layers:
+            self.layers[0].set_needs_input_grad(needed)
+        return self
 
     @property
     def params(self) -> dict[str, np.ndarray]:

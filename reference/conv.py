@@ -179,7 +179,9 @@ class Conv2d(NaiveConv2d):
     and contract as ``NaiveConv2d``: ``out[n, o, i, j] = b[o] + sum_{c, p, q} W[o, c, p, q] *
     xpad[n, c, i*s + p, j*s + q]``; ``backward(dout)`` sets ``grads["W"]``, ``grads["b"]`` and
     returns dx. ``forward`` keeps what backward needs (``self.cols``, ``self.x_shape``, declared
-    in the constructor).
+    in the constructor). ``backward`` (given, in ``Layer``) calls your ``backward_params(dout)``,
+    which sets the two gradients, then ``backward_input(dout)``, which returns dx, only when
+    ``needs_input_grad`` is True (the first layer of a network in training skips it).
 
     To derive. Write ``W2[o, r] = W[o, c, p, q]`` with ``r = (c, p, q)`` flattened as in the
     layout of ``cols``, and ``out2[o, m] = out[n, o, i, j]`` with ``m = (n, i, j)``. Show that
@@ -245,19 +247,18 @@ class Conv2d(NaiveConv2d):
         return out.reshape(out_channels, n, out_height, out_width).transpose(1, 0, 2, 3)
         # END SOLUTION
 
-    def backward(self, dout: np.ndarray) -> np.ndarray:
-        """dout ``(N, O, OH, OW)`` -> dx ``(N, C, H, W)``; sets ``grads["W"]``, ``grads["b"]``."""
+    def backward_params(self, dout: np.ndarray) -> None:
+        """dout ``(N, O, OH, OW)``: sets ``grads["W"]`` (the shape of W) and ``grads["b"]``."""
         # BEGIN SOLUTION
         # HINT 1: Forward is out2 = W2 cols + b: the backward of a matrix product. Write
         #   dout as dout2 (O, M) first, in the same order of axes as out2.
-        # HINT 2: dL/dW2[o, r] = sum_m dout2[o, m] cols[r, m]; dL/db[o] = sum_m dout2[o, m];
-        #   dL/dcols[r, m] = sum_o W2[o, r] dout2[o, m]; dx = col2im(dL/dcols).
+        # HINT 2: dL/dW2[o, r] = sum_m dout2[o, m] cols[r, m]; dL/db[o] = sum_m dout2[o, m].
         # HINT 3: dout (N, O, OH, OW) becomes (O, N*OH*OW) by swapping its first two axes
-        #   before the reshape; then dW2 (O, C*kh*kw) is (O, M) times (M, C*kh*kw), dcols
-        #   (C*kh*kw, M) is (C*kh*kw, O) times (O, M), and dW2 is viewed back as W's shape.
+        #   before the reshape; then dW2 (O, C*kh*kw) is (O, M) times (M, C*kh*kw), viewed
+        #   back as W's shape.
         # HINT 4: Swap dout's first two axes and flatten it to dout2; grads["W"] is dout2 times
         #   the transpose of the kept cols, reshaped to W's shape; grads["b"] sums dout2 along
-        #   its columns; dx is col2im of W2 transposed times dout2, with the kept x shape.
+        #   its columns.
         # DERIVATION:
         #   From $\text{out2}_{o,m} = b_o + \sum_r W2_{o,r} \text{cols}_{r,m}$ and
         #   $\text{dout2}_{o,m} = \partial L / \partial \text{out2}_{o,m}$ (shape
@@ -268,27 +269,47 @@ class Conv2d(NaiveConv2d):
         #   \text{cols}_{r,m} \;\; (O, C k_h k_w), \qquad
         #   \frac{\partial L}{\partial b_o} = \sum_m \text{dout2}_{o,m} \;\; (O,)$$
         #
-        #   $$\frac{\partial L}{\partial \text{cols}_{r,m}} = \sum_o W2_{o,r}\,
-        #   \text{dout2}_{o,m} \;\; (C k_h k_w, M)$$
-        #
-        #   The first is $\text{dout2}\,\text{cols}^\top$, reshaped to $(O, C, k_h, k_w)$;
-        #   the last is $W2^\top \text{dout2}$. Since $\text{cols} = \text{im2col}(x)$ is
-        #   linear in $x$, $\partial L / \partial x = \text{col2im}(\partial L / \partial
-        #   \text{cols})$, shape $(N, C, H, W)$. These are the naive layer's three sums,
-        #   grouped into matrix products.
+        #   The first is $\text{dout2}\,\text{cols}^\top$, reshaped to $(O, C, k_h, k_w)$.
+        #   These are the naive layer's sums, grouped into matrix products.
         # MISTAKES:
         #   - dout reshaped to (O, M) without swapping its first two axes: `gradient check failed:
-        #     dx of Conv2d(2, 3, kernel_size=(3, 2), stride=2, padding=1) on x of shape (2, 2, 6, 5)
-        #     ... also wrong: grads['W'], grads['b']`.
+        #     grads['W'] of Conv2d(2, 3, kernel_size=(3, 2), stride=2, padding=1) on x of shape
+        #     (2, 2, 6, 5) ... also wrong: grads['b']`.
         #   - The bias gradient not summed over the columns: `gradient check failed: grads['b'] of
         #     Conv2d(2, 3, kernel_size=(3, 2), stride=2, padding=1) on x of shape (2, 2, 6, 5) ...
         #     worst element [2]: your backward gave 0.411631, numerical 8.65455`.
         W = self.params["W"]
         out_channels = W.shape[0]
-        kh, kw = self.kernel_size
         dout2 = dout.transpose(1, 0, 2, 3).reshape(out_channels, -1)  # (O, N*OH*OW)
         self.grads["W"] = (dout2 @ self.cols.T).reshape(W.shape)
         self.grads["b"] = dout2.sum(axis=1)
-        dcols = W.reshape(out_channels, -1).T @ dout2  # (C*kh*kw, N*OH*OW)
+        # END SOLUTION
+
+    def backward_input(self, dout: np.ndarray) -> np.ndarray:
+        """dout ``(N, O, OH, OW)`` -> dx ``(N, C, H, W)``, through col2im."""
+        # BEGIN SOLUTION
+        # HINT 2: dL/dcols[r, m] = sum_o W2[o, r] dout2[o, m]; dx = col2im(dL/dcols).
+        # HINT 3: dcols (C*kh*kw, M) is (C*kh*kw, O) times (O, M): dout2 again, built from
+        #   dout the same way as in backward_params.
+        # HINT 4: dx is col2im of W2 transposed times dout2, with the kept x shape.
+        # DERIVATION:
+        #   $$\frac{\partial L}{\partial \text{cols}_{r,m}} = \sum_o W2_{o,r}\,
+        #   \text{dout2}_{o,m} \;\; (C k_h k_w, M)$$
+        #
+        #   that is $W2^\top \text{dout2}$. The sum over $o$ can also be taken on `dout`'s
+        #   own axes, without building dout2: `np.tensordot` contracts axis 0 of $W2$ with
+        #   axis 1 of `dout` and leaves $(C k_h k_w, N, OH, OW)$, the columns in the order
+        #   $(n, i, j)$ of the layout. Since $\text{cols} = \text{im2col}(x)$ is linear in $x$,
+        #   $\partial L / \partial x = \text{col2im}(\partial L / \partial \text{cols})$,
+        #   shape $(N, C, H, W)$. `Layer.backward` calls this only when `needs_input_grad`
+        #   is True: the first convolution of a network in training skips it.
+        # MISTAKES:
+        #   - dout reshaped to (O, M) without swapping its first two axes: `gradient check
+        #     failed: dx of Conv2d(2, 3, kernel_size=(3, 2), stride=2, padding=1) on x of shape
+        #     (2, 2, 6, 5)`.
+        W = self.params["W"]
+        kh, kw = self.kernel_size
+        dcols = np.tensordot(W.reshape(len(W), -1), dout, axes=(0, 1))  # (C*kh*kw, N, OH, OW)
+        dcols = dcols.reshape(len(dcols), -1)  # (C*kh*kw, N*OH*OW), a view
         return col2im(dcols, self.x_shape, kh, kw, self.stride, self.padding)
         # END SOLUTION

@@ -12,9 +12,10 @@ This is a cross-correlation: the filter is *not* flipped (deep-learning librarie
 "convolution" anyway). Windows that do not fit entirely in the padded input are dropped, which is
 what the floor does.
 
-Given here: the output-size formula, the constructor (argument checks,
-parameters) and the input check. The exercise: ``NaiveConv2d.forward`` and ``backward``, written
-with explicit Python loops over the output positions (speed is the next exercise's concern:
+Given here: the output-size formula, the constructor (argument checks, parameters) and the
+input check. The exercise: ``NaiveConv2d.forward`` and the two halves of ``backward``
+(``backward_params`` and ``backward_input``, which ``Layer.backward`` calls), written with
+explicit Python loops over the output positions (speed is the next exercise's concern:
 ``conv.Conv2d`` reuses this constructor and replaces the loops by one matrix product). You
 derive the three gradients of the backward pass from the definition above.
 """
@@ -86,9 +87,11 @@ class NaiveConv2d(Layer):
     shapes and dtypes of ``W`` and ``b``.
 
     The contract: ``forward`` keeps what ``backward`` needs (in ``self.x_padded``, declared in
-    the constructor) at every call; ``backward(dout)`` *sets* ``grads["W"] = dL/dW`` and
-    ``grads["b"] = dL/db`` for that call and returns ``dx = dL/dx``. Neither modifies ``x`` nor
-    ``dout``; a float32 layer on float32 input keeps float32 everywhere.
+    the constructor) at every call; ``backward(dout)`` (given, in ``Layer``) calls
+    ``backward_params(dout)``, which *sets* ``grads["W"] = dL/dW`` and ``grads["b"] = dL/db``
+    for that call, then ``backward_input(dout)``, which returns ``dx = dL/dx`` (only when
+    ``needs_input_grad`` is True: the first layer of a network in training skips it). Neither
+    modifies ``x`` nor ``dout``; a float32 layer on float32 input keeps float32 everywhere.
 
     To derive, from the definition and ``dout`` with the chain rule: ``dL/dW[o, c, p, q]``,
     ``dL/db[o]`` and ``dL/dx[n, c, y, z]``. An input pixel may lie in several windows (when the
@@ -192,22 +195,17 @@ class NaiveConv2d(Layer):
         return out
         # END SOLUTION
 
-    def backward(self, dout: np.ndarray) -> np.ndarray:
-        """dout ``(N, O, OH, OW)`` -> dx ``(N, C, H, W)``; sets ``grads["W"]``, ``grads["b"]``."""
+    def backward_params(self, dout: np.ndarray) -> None:
+        """dout ``(N, O, OH, OW)``: sets ``grads["W"]`` (the shape of W) and ``grads["b"]``."""
         # BEGIN SOLUTION
         # HINT 1: Write dL/dW[o, c, p, q] as a sum over every output element of
         #   dout[n, o', i, j] times d out[n, o', i, j] / dW[o, c, p, q]. Which terms are not zero?
         # HINT 2: dL/dW[o, c, p, q] = sum_{n, i, j} dout[n, o, i, j] xpad[n, c, i*s + p, j*s + q];
-        #   dL/db[o] = sum_{n, i, j} dout[n, o, i, j]; and each output (n, o, i, j) adds
-        #   dout[n, o, i, j] W[o, c, p, q] to dL/dxpad[n, c, i*s + p, j*s + q], for every c, p, q.
+        #   dL/db[o] = sum_{n, i, j} dout[n, o, i, j].
         # HINT 3: At one position (i, j), g = dout[:, :, i, j] is (N, O) and the window is
-        #   (N, C, kh, kw): the contribution to dW (O, C, kh, kw) contracts n; the contribution
-        #   to the window's part of dxpad (N, C, kh, kw) contracts o against W. dx is dxpad
-        #   without the pad rows and columns on each side: the shape of x.
-        # HINT 4: Start dW and dxpad at zero; for every output position, add to dW the
-        #   contraction over n of g with that window, and add to the window's slice of dxpad the
-        #   contraction over o of g with W (add, never assign: windows overlap). db sums dout
-        #   over n, i and j. Return dxpad with the padding cut off.
+        #   (N, C, kh, kw): the contribution to dW (O, C, kh, kw) contracts n.
+        # HINT 4: Start dW at zero; for every output position, add to dW the contraction over n
+        #   of g with that window. db sums dout over n, i and j.
         # DERIVATION:
         #   Every output element depends on the parameters and the input, so by the chain rule
         #   $\partial L / \partial \theta = \sum_{n,o,i,j} \text{dout}_{n,o,i,j}\,
@@ -220,6 +218,41 @@ class NaiveConv2d(Layer):
         #
         #   The bias is added to every output of its channel,
         #   $\partial L / \partial b_o = \sum_{n,i,j} \text{dout}_{n,o,i,j}$, shape $(O,)$.
+        # MISTAKES:
+        #   - The stride forgotten when locating a window in backward: `gradient check failed: dx of
+        #     NaiveConv2d(2, 2, kernel_size=(3, 2), stride=2, padding=1) on x of shape (2, 2, 5, 4)
+        #     ... also wrong: grads['W']`.
+        #   - The bias gradient of one position instead of the sum over the batch and every
+        #     position: `gradient check failed: grads['b'] of NaiveConv2d(2, 1, kernel_size=(2, 2),
+        #     stride=1, padding=0) on x of shape (1, 2, 3, 3) ... your backward gave 0.12573,
+        #     numerical 0.738948`.
+        kh, kw = self.kernel_size
+        s = self.stride
+        W = self.params["W"]
+        x_padded = self.x_padded
+        dW = np.zeros_like(W)
+        _, _, out_height, out_width = dout.shape
+        for i in range(out_height):
+            for j in range(out_width):
+                rows, cols = slice(i * s, i * s + kh), slice(j * s, j * s + kw)
+                g = dout[:, :, i, j]  # (N, O)
+                dW += np.einsum("no,nchw->ochw", g, x_padded[:, :, rows, cols])
+        self.grads["W"] = dW
+        self.grads["b"] = dout.sum(axis=(0, 2, 3))
+        # END SOLUTION
+
+    def backward_input(self, dout: np.ndarray) -> np.ndarray:
+        """dout ``(N, O, OH, OW)`` -> dx ``(N, C, H, W)``."""
+        # BEGIN SOLUTION
+        # HINT 2: Each output (n, o, i, j) adds dout[n, o, i, j] W[o, c, p, q] to
+        #   dL/dxpad[n, c, i*s + p, j*s + q], for every c, p, q.
+        # HINT 3: At one position (i, j), the contribution to the window's part of dxpad
+        #   (N, C, kh, kw) contracts o of g (N, O) against W. dx is dxpad without the pad rows
+        #   and columns on each side: the shape of x.
+        # HINT 4: Start dxpad at zero; for every output position, add to the window's slice of
+        #   dxpad the contraction over o of g with W (add, never assign: windows overlap).
+        #   Return dxpad with the padding cut off.
+        # DERIVATION:
         #   For the input, the padded pixel $(n, c, is+p, js+q)$ is read by output $(n, o, i, j)$
         #   with weight $W_{o,c,p,q}$, so
         #
@@ -231,19 +264,12 @@ class NaiveConv2d(Layer):
         #   positions, each adds $\sum_o g_{n,o} W_{o,c,p,q}$ (shape $(N, C, k_h, k_w)$) onto
         #   its window, and overlapping windows add up. The padding is a constant, so
         #   $\partial L / \partial x$ is that array without its border of width pad, shape
-        #   $(N, C, H, W)$.
+        #   $(N, C, H, W)$. `Layer.backward` calls this only when `needs_input_grad` is True.
         # MISTAKES:
-        #   - The stride forgotten when locating a window in backward: `gradient check failed: dx of
-        #     NaiveConv2d(2, 2, kernel_size=(3, 2), stride=2, padding=1) on x of shape (2, 2, 5, 4)
-        #     ... also wrong: grads['W']`.
         #   - Assigning (`=`) the window's part of dxpad where windows overlap: `gradient check
         #     failed: dx of NaiveConv2d(2, 1, kernel_size=(2, 2), stride=1, padding=0) on x of shape
         #     (1, 2, 3, 3) ... worst element [0, 1, 2, 1]: your backward gave 0.0483625, numerical
         #     0.262804`.
-        #   - The bias gradient of one position instead of the sum over the batch and every
-        #     position: `gradient check failed: grads['b'] of NaiveConv2d(2, 1, kernel_size=(2, 2),
-        #     stride=1, padding=0) on x of shape (1, 2, 3, 3) ... your backward gave 0.12573,
-        #     numerical 0.738948`.
         #   - The padding not cut off: `backward of NaiveConv2d(2, 2, kernel_size=(3, 2), stride=2,
         #     padding=2) on x of shape (1, 2, 5, 4) returned dx of shape (1, 2, 9, 8), expected (1,
         #     2, 5, 4)`, then `likely mistake: dx has the shape of the padded input: the padding is
@@ -254,18 +280,13 @@ class NaiveConv2d(Layer):
         kh, kw = self.kernel_size
         s, pad = self.stride, self.padding
         W = self.params["W"]
-        x_padded = self.x_padded
-        dx_padded = np.zeros_like(x_padded)
-        dW = np.zeros_like(W)
+        dx_padded = np.zeros_like(self.x_padded)
         _, _, out_height, out_width = dout.shape
         for i in range(out_height):
             for j in range(out_width):
                 rows, cols = slice(i * s, i * s + kh), slice(j * s, j * s + kw)
                 g = dout[:, :, i, j]  # (N, O)
-                dW += np.einsum("no,nchw->ochw", g, x_padded[:, :, rows, cols])
                 dx_padded[:, :, rows, cols] += np.einsum("no,ochw->nchw", g, W)
-        self.grads["W"] = dW
-        self.grads["b"] = dout.sum(axis=(0, 2, 3))
-        padded_height, padded_width = x_padded.shape[2:]
+        padded_height, padded_width = dx_padded.shape[2:]
         return dx_padded[:, :, pad : padded_height - pad, pad : padded_width - pad]
         # END SOLUTION

@@ -1,7 +1,8 @@
 """Exercise ``linear``: the affine (fully connected) layer.
 
 The constructor is given: it checks its arguments and creates the parameters. You write
-``forward`` and ``backward``; ``nox -s hint -- linear`` helps when you are stuck.
+``forward`` and the two halves of ``backward``: ``backward_params`` and ``backward_input``
+(``Layer.backward`` calls them); ``nox -s hint -- linear`` helps when you are stuck.
 """
 
 from __future__ import annotations
@@ -29,11 +30,14 @@ class Linear(Layer):
         dx         (N, in_features)              returned by backward
 
     Contract: ``forward(x)`` returns ``out`` and keeps in ``self.x`` what ``backward`` needs.
-    ``backward(dout)`` sets ``grads["W"]`` to dL/dW and ``grads["b"]`` to dL/db (the shapes and
-    dtypes of W and b) and returns dL/dx (the shape of x). It *sets* them to the gradients of
-    that call, it does not add to earlier ones: the optimizer consumes them before the next
-    backward. Parameters are read from ``self.params`` on every call, never from a copy: the
-    optimizer updates them in place, and a user may replace them (``layer.params["W"] = new``).
+    ``backward(dout)`` (given, in ``Layer``) calls your two halves: ``backward_params(dout)``
+    sets ``grads["W"]`` to dL/dW and ``grads["b"]`` to dL/db (the shapes and dtypes of W and b);
+    ``backward_input(dout)`` returns dL/dx (the shape of x), and is called only when
+    ``needs_input_grad`` is True (the first layer of a network in training skips it: its input
+    is the data). The gradients are *set* to those of that call, not added to earlier ones: the
+    optimizer consumes them before the next backward. Parameters are read from ``self.params``
+    on every call, never from a copy: the optimizer updates them in place, and a user may
+    replace them (``layer.params["W"] = new``).
 
     To derive: dL/dW[i, j], dL/db[j] and dL/dx[n, i] from the definition and dout, with the
     chain rule: every ``out[n, j]`` that depends on a quantity contributes to its gradient.
@@ -111,20 +115,19 @@ class Linear(Layer):
         return out
         # END SOLUTION
 
-    def backward(self, dout: np.ndarray) -> np.ndarray:
+    def backward_params(self, dout: np.ndarray) -> None:
+        """Set ``grads["W"]`` = dL/dW and ``grads["b"]`` = dL/db from ``dout`` ``(N, M)``."""
         # BEGIN SOLUTION
         # HINT 1: Start with grads["W"]: write dL/dW[i, j] as a sum over every n and j' of
         #   dL/dout[n, j'] times dout[n, j']/dW[i, j]. Which of those terms are not zero?
         # HINT 2: dout[n, j']/dW[i, j] is x[n, i] when j' = j and 0 otherwise, so
         #   dL/dW[i, j] = sum_n x[n, i] dout[n, j]. The same reasoning gives
-        #   dL/db[j] = sum_n dout[n, j] and dL/dx[n, i] = sum_j dout[n, j] W[i, j].
+        #   dL/db[j] = sum_n dout[n, j].
         # HINT 3: Each of those sums is a matrix product or a sum along one axis; the shapes
         #   pick it. dL/dW is (D, M) and sums over n: a (D, N) array times an (N, M) one.
-        #   dL/dx is (N, D) and sums over j: (N, M) times (M, D). dL/db is (M,): dout with its
-        #   batch axis summed away.
+        #   dL/db is (M,): dout with its batch axis summed away.
         # HINT 4: dL/dW is the transpose of the kept input times dout; dL/db is the sum of
-        #   dout over its rows (axis 0); dL/dx is dout times the transpose of W. Set the two
-        #   gradients, return dx, and divide nothing by N.
+        #   dout over its rows (axis 0). Set both gradients, and divide nothing by N.
         # DERIVATION:
         #   Write $\delta_{nj} = \partial L / \partial \mathrm{out}_{nj}$ for `dout`, shape
         #   $N \times M$. $L$ depends on a parameter only through the outputs, so for any
@@ -146,16 +149,8 @@ class Linear(Layer):
         #   $$\frac{\partial L}{\partial b_j} = \sum_{n} \delta_{nj},$$
         #
         #   $\delta$ summed over its batch axis, shape $(M,)$, the shape of $b$. A sum, not a
-        #   mean: the loss already divided by $N$.
-        #
-        #   **Input.** $\partial \mathrm{out}_{n'j} / \partial x_{ni} = W_{ij}$ if $n' = n$,
-        #   else $0$ (sample $n$ only reaches row $n$ of the output):
-        #
-        #   $$\frac{\partial L}{\partial x_{ni}} = \sum_{j} \delta_{nj} W_{ij}
-        #   = (\delta W^\top)_{ni}, \qquad (N \times M)(M \times D) = N \times D,$$
-        #
-        #   the shape of $x$. Both gradients are *assigned* to `grads`, so that a second
-        #   backward replaces the first.
+        #   mean: the loss already divided by $N$. Both gradients are *assigned* to `grads`,
+        #   so that a second backward replaces the first.
         # MISTAKES:
         #   - The sign flipped: `likely mistake: wrong sign: your gradient is minus the true
         #     one`.
@@ -170,6 +165,24 @@ class Linear(Layer):
         #     added: backward must set grads, not accumulate into them`.
         self.grads["W"] = self.x.T @ dout
         self.grads["b"] = dout.sum(axis=0)
+        # END SOLUTION
+
+    def backward_input(self, dout: np.ndarray) -> np.ndarray:
+        """Return dL/dx ``(N, D)`` from ``dout`` ``(N, M)``."""
+        # BEGIN SOLUTION
+        # HINT 2: Sample n only reaches row n of the output, so
+        #   dL/dx[n, i] = sum_j dout[n, j] W[i, j].
+        # HINT 3: dL/dx is (N, D) and sums over j: (N, M) times (M, D).
+        # HINT 4: dL/dx is dout times the transpose of W.
+        # DERIVATION:
+        #   **Input.** $\partial \mathrm{out}_{n'j} / \partial x_{ni} = W_{ij}$ if $n' = n$,
+        #   else $0$ (sample $n$ only reaches row $n$ of the output):
+        #
+        #   $$\frac{\partial L}{\partial x_{ni}} = \sum_{j} \delta_{nj} W_{ij}
+        #   = (\delta W^\top)_{ni}, \qquad (N \times M)(M \times D) = N \times D,$$
+        #
+        #   the shape of $x$. `Layer.backward` calls this only when `needs_input_grad` is
+        #   True: the first layer of a network in training skips it (its input is the data).
         return dout @ self.params["W"].T
         # END SOLUTION
 

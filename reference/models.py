@@ -87,8 +87,11 @@ def fit_epoch(
     offsets every epoch: ``toolkit.data.random_shift``), then the batch is reshaped to
     ``recipe.input_shape`` and trained on by your ``train_epoch``; last, the learning rate is
     multiplied by ``recipe.lr_decay``, so that late epochs take smaller steps and settle.
+    The model's input is the data, whose gradient nobody uses: its first layer is told so
+    (``set_needs_input_grad(False)``) and skips computing it.
     ``python -m toolkit.train`` and the capstone tests both train through this function.
     """
+    recipe.model.set_needs_input_grad(False)
     if recipe.max_shift:
         images = random_shift(images, recipe.max_shift, rng)
     metrics = train_epoch(
@@ -249,10 +252,10 @@ def lenet5(rng: np.random.Generator) -> Recipe:
     # HINT 3: input_shape is (1, 28, 28): convolutions want images. Measured on this kata:
     #   without augmentation LeNet-5 learns the training set by heart (99.9 % there) and
     #   stalls near 98.7-98.9 % on the test set.
-    # HINT 4: Adam with lr 2e-3, mini-batches of 32, 5 epochs, the learning rate multiplied
-    #   by 0.6 after each epoch and shifts of up to 1 pixel reach about 99.1 %: the shifts
-    #   make it learn digits rather than pixel positions, the decay lets the last epochs
-    #   settle, and small batches give five epochs enough steps.
+    # HINT 4: Adam with lr 3e-3, mini-batches of 32, 5 epochs, the learning rate halved
+    #   after each epoch and shifts of up to 1 pixel reach about 99.2 %: the shifts make it
+    #   learn digits rather than pixel positions, the decay lets the last epochs settle, and
+    #   small batches give five epochs enough steps.
     # DERIVATION:
     #   The shapes, layer by layer, from $OH = \lfloor (H + 2\,\text{pad} - k) / s \rfloor + 1$:
     #   $(28 + 4 - 5) / 1 + 1 = 28$, pooling to 14, $(14 - 5) / 1 + 1 = 10$, pooling to 5, so
@@ -283,11 +286,11 @@ def lenet5(rng: np.random.Generator) -> Recipe:
     )
     return Recipe(
         model=model,
-        optimizer=Adam(lr=2e-3),
+        optimizer=Adam(lr=3e-3),
         epochs=5,
         batch_size=32,
         input_shape=(1, 28, 28),
-        lr_decay=0.6,
+        lr_decay=0.5,
         max_shift=1,
     )
     # END SOLUTION

@@ -27,7 +27,9 @@ class Sequential(Layer):
 
     - ``forward(x)``: each layer's forward, in order; returns the last output. An empty
       ``Sequential()`` is the identity (it returns ``x``, and ``backward`` returns ``dout``).
-    - ``backward(dout)``: each layer's backward, in reverse order; returns dL/dx.
+    - ``backward(dout)``: each layer's backward, in reverse order; returns dL/dx, which is
+      None when the first layer computed none (its ``needs_input_grad`` is False: the given
+      ``set_needs_input_grad`` below sets it, and the first backward is the last called).
     - ``params`` and ``grads``: one dictionary of every layer's arrays, each named
       ``"<index>.<name>"`` (``"0.W"``, ``"0.b"``, ``"2.W"``...). The values are *the same array
       objects* as the layers' (``net.params["0.W"] is net[0].params["W"]``), so an optimizer
@@ -114,17 +116,30 @@ class Sequential(Layer):
         return x
         # END SOLUTION
 
-    def backward(self, dout: np.ndarray) -> np.ndarray:
+    def backward(self, dout: np.ndarray) -> np.ndarray | None:
         # BEGIN SOLUTION
         # DERIVATION:
         #   See forward: with $g_L$ = `dout` of the shape of $h_L$, each step
         #   $g_{k-1} = $ `f_k.backward`$(g_k)$ has the shape of $h_{k-1}$, for
         #   $k = L, L-1, \dots, 1$; the result $g_0 = \partial L / \partial x$ has the shape
-        #   of $x$.
+        #   of $x$. When the network's input needs no gradient (it is the data), the first
+        #   layer's backward, the last one called, returns None instead: nothing follows it,
+        #   so the loop needs no special case (the `assert` only tells the type checker).
+        grad: np.ndarray | None = dout
         for layer in reversed(self.layers):
-            dout = layer.backward(dout)
-        return dout
+            assert grad is not None, "only the first layer, whose backward runs last, skips dx"
+            grad = layer.backward(grad)
+        return grad
         # END SOLUTION
+
+    def set_needs_input_grad(self, needed: bool) -> Sequential:
+        """Set the network's flag and its first layer's (given): only the first layer receives
+        the network's input, so only it can skip dL/dx; every later layer's input gradient
+        is what the layers before it need. ``fit_epoch`` turns it off (the input is the data)."""
+        super().set_needs_input_grad(needed)
+        if self.layers:
+            self.layers[0].set_needs_input_grad(needed)
+        return self
 
     @property
     def params(self) -> dict[str, np.ndarray]:

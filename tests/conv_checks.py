@@ -289,6 +289,27 @@ def check_backward_uses_the_latest_forward(layer_class: type[Layer], *, hint: st
     )
 
 
+def check_backward_skips_dx_when_not_needed(layer_class: type[Layer]) -> None:
+    """With ``needs_input_grad`` False (the first layer of a network in training), backward
+    returns None and sets the same gradients as with it True (the judge's default)."""
+    layer, x, call = build(layer_class, (2, 2, 3, (3, 2), 2, 1, 6, 5))
+    dout = np.random.default_rng(1).standard_normal(layer.forward(x).shape)
+    dx = layer.backward(dout)
+    expected = {name: np.array(grad) for name, grad in layer.grads.items()}
+    assert isinstance(dx, np.ndarray), f"{call}: backward returned {type(dx).__name__}, not dx"
+    layer.set_needs_input_grad(False)
+    layer.forward(x)
+    dx = layer.backward(dout)
+    assert dx is None, (
+        f"{call} with needs_input_grad False: backward returned {type(dx).__name__}, expected "
+        "None: Layer.backward (given) skips backward_input when no one needs dx; write the "
+        "two halves, backward_params and backward_input, and leave backward to the base class"
+    )
+    for name, grad in expected.items():
+        got = layer.grads.get(name)
+        assert_close(got, grad, call=f"{call} without dx", what=f"grads[{name!r}]")
+
+
 def check_rejects_bad_inputs(layer_class: type[Layer]) -> None:
     """x not 4-D, with the wrong channel count, or smaller than the kernel: a ValueError."""
     layer = layer_class(3, 2, 3, dtype=np.float64)

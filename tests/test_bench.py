@@ -111,7 +111,7 @@ def test_the_table_prints_both_ratios_with_their_range() -> None:
     assert row.endswith("| 1.40x (0.80-2.00) | 1.00x (0.50-1.50) |"), row
 
 
-def test_the_profile_prints_every_layer_and_the_unused_input_gradient() -> None:
+def test_the_profile_prints_every_layer_and_skips_the_unused_input_gradient() -> None:
     command = ["-m", "benchmarks.profile", "--networks", "two_layer_net", "--no-torch"]
     result = subprocess.run(
         [sys.executable, *command, "--repeats", "2", "--batch-size", "4"],
@@ -127,4 +127,6 @@ def test_the_profile_prints_every_layer_and_the_unused_input_gradient() -> None:
             assert f"| {index} {layer!r} {direction} |" in result.stdout, result.stdout
     for part in ("loss forward", "optimizer step", "whole step (reference)", "sum of the parts"):
         assert f"| {part} |" in result.stdout, result.stdout
-    assert "| the first layer's input gradient" in result.stdout, result.stdout
+    assert "|   0 Linear(784, 10): x @ W |" in result.stdout, result.stdout
+    assert "|   0 Linear(784, 10): dx" not in result.stdout, "the data needs no input gradient"
+    assert "|   2 Linear(10, 10): dx" in result.stdout, result.stdout

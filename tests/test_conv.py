@@ -19,6 +19,7 @@ from kata.judge import assert_close, assert_unchanged, noncontiguous
 from tests.conv_checks import (
     assert_matches_oracle,
     build,
+    check_backward_skips_dx_when_not_needed,
     check_backward_uses_the_latest_forward,
     check_float32_stays_float32,
     check_gradients,
@@ -180,6 +181,10 @@ def test_noncontiguous_input_not_mutated(impl):
     check_noncontiguous_input_not_mutated(
         impl.conv.Conv2d, (2, 2, 3, (3, 3), 2, 1, 7, 6), hint=FORWARD_HINT
     )
+
+
+def test_backward_skips_dx_when_not_needed(impl):
+    check_backward_skips_dx_when_not_needed(impl.conv.Conv2d)
 
 
 def test_backward_uses_the_latest_forward(impl):

@@ -17,6 +17,7 @@ from hypothesis import example, given
 from tests.conv_checks import (
     assert_matches_oracle,
     build,
+    check_backward_skips_dx_when_not_needed,
     check_backward_uses_the_latest_forward,
     check_float32_stays_float32,
     check_gradients,
@@ -86,6 +87,10 @@ def test_noncontiguous_input_not_mutated(impl):
     check_noncontiguous_input_not_mutated(
         impl.conv_naive.NaiveConv2d, (2, 2, 2, (3, 3), 2, 1, 6, 5), hint=FORWARD_HINT
     )
+
+
+def test_backward_skips_dx_when_not_needed(impl):
+    check_backward_skips_dx_when_not_needed(impl.conv_naive.NaiveConv2d)
 
 
 def test_backward_uses_the_latest_forward(impl):

@@ -28,7 +28,7 @@ def test_each_call_prints_the_next_level_and_remembers_it(capsys, state):
     status, first, _ = hint(capsys, state, "linear")
     assert status == 0
     assert first.startswith("linear: hint 1 of 4\n")
-    assert 'Linear.backward: Start with grads["W"]' in first
+    assert 'Linear.backward_params: Start with grads["W"]' in first
     assert "hint 2 of 4" not in first
     assert "(next hint: nox -s hint -- linear)" in first
     assert json.loads(state.read_text()) == {"linear": 1}

@@ -26,7 +26,7 @@ def test_params_and_grads_are_the_layers_own_dictionaries() -> None:
     assert sorted(layer.grads) == ["W", "b"]
 
 
-@pytest.mark.parametrize("name", ["params", "grads", "training"])
+@pytest.mark.parametrize("name", ["params", "grads", "training", "needs_input_grad"])
 def test_the_contract_attributes_are_read_only(name: str) -> None:
     layer = Tanh()
     with pytest.raises(AttributeError):
@@ -38,6 +38,36 @@ def test_train_and_eval_set_the_flag_and_return_the_layer() -> None:
     assert layer.training is True, "a new layer is in training mode"
     assert layer.eval() is layer and layer.training is False
     assert layer.train() is layer and layer.training is True
+
+
+class Halves(Layer):
+    """A layer built on the two halves of ``Layer.backward``, logging which ones run."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.log: list[str] = []
+
+    def backward_params(self, dout: np.ndarray) -> None:
+        self.log.append("params")
+        self.grads["w"] = dout.sum(axis=0)
+
+    def backward_input(self, dout: np.ndarray) -> np.ndarray:
+        self.log.append("input")
+        return 2 * dout
+
+
+def test_backward_computes_dx_only_when_the_input_needs_it() -> None:
+    layer, dout = Halves(), np.arange(6.0).reshape(2, 3)
+    assert layer.needs_input_grad is True, "by default dx is needed (a gradient check checks it)"
+    np.testing.assert_array_equal(layer.backward(dout), 2 * dout)
+    assert layer.log == ["params", "input"]
+    layer.log.clear()
+    assert layer.set_needs_input_grad(False) is layer and layer.needs_input_grad is False
+    assert layer.backward(dout) is None
+    assert layer.log == ["params"], "with needs_input_grad False, backward_input must not run"
+    np.testing.assert_array_equal(layer.grads["w"], dout.sum(axis=0))
+    layer.set_needs_input_grad(True)
+    np.testing.assert_array_equal(layer.backward(dout), 2 * dout)
 
 
 def test_an_unwritten_layer_says_which_method_is_missing() -> None:

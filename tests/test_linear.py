@@ -176,6 +176,25 @@ def test_float32_stays_float32(impl):
     assert_close(layer.grads["b"], dout64.sum(axis=0), call=call, what="grads['b']", atol=1e-5)
 
 
+def test_backward_skips_dx_when_not_needed(impl):
+    layer = float64_layer(impl, 3, 2, seed=14)
+    rng = np.random.default_rng(15)
+    x, dout = rng.normal(size=(4, 3)), rng.normal(size=(4, 2))
+    layer.forward(x)
+    assert isinstance(layer.backward(dout), np.ndarray), "backward must return dx by default"
+    layer.set_needs_input_grad(False)
+    layer.forward(x)
+    dx = layer.backward(dout)
+    call = "Linear(3, 2) with needs_input_grad False (the first layer): forward(x), backward(dout)"
+    assert dx is None, (
+        f"{call} returned {type(dx).__name__}, expected None: Layer.backward (given) skips "
+        "backward_input when no one needs dx; write the two halves, backward_params and "
+        "backward_input, and leave backward to the base class"
+    )
+    assert_close(layer.grads.get("W"), x.T @ dout, call=call, what="grads['W']")
+    assert_close(layer.grads.get("b"), dout.sum(axis=0), call=call, what="grads['b']")
+
+
 def test_backward_uses_the_last_forward(impl):
     layer = float64_layer(impl, 3, 2, seed=12)
     rng = np.random.default_rng(13)

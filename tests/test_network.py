@@ -78,6 +78,23 @@ class Recorder(Layer):
         return self.factor * dout
 
 
+class Halves(Scale):
+    """A Scale built on ``Layer.backward``'s two halves, counting the dx it computes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.input_grads = 0
+
+    backward = Layer.backward
+
+    def backward_params(self, dout: np.ndarray) -> None:
+        self.grads["s"] = np.array([np.sum(dout * self.x)])
+
+    def backward_input(self, dout: np.ndarray) -> np.ndarray:
+        self.input_grads += 1
+        return self.params["s"] * dout
+
+
 def mlp(impl):
     """The network ``MLP`` names: four layers, three with parameters."""
     return impl.network.Sequential(Affine(3, 4, seed=1), Tanh(), Affine(4, 2, seed=2), Scale())
@@ -146,6 +163,37 @@ def test_gradients_through_a_nested_sequential(impl) -> None:
 
 
 # --------------------------------------------------------------------------- params and grads
+
+
+def test_only_the_first_layer_is_told_that_its_input_needs_no_gradient(impl) -> None:
+    inner = impl.network.Sequential(Affine(3, 4), Tanh())
+    net = impl.network.Sequential(inner, Tanh(), Affine(4, 2))
+    names = ["net", "inner", "inner[0]", "inner[1]", "net[1]", "net[2]"]
+    layers = [net, inner, inner[0], inner[1], net[1], net[2]]
+    assert all(layer.needs_input_grad for layer in layers), "by default every dx is needed"
+    assert net.set_needs_input_grad(False) is net
+    flags = [layer.needs_input_grad for layer in layers]
+    assert flags == [False, False, False, True, True, True], (
+        f"after net.set_needs_input_grad(False), needs_input_grad is {flags} for {names}: only "
+        "the first layer (at every depth) receives the network's input"
+    )
+
+
+def test_a_network_whose_input_is_data_computes_no_dx(impl) -> None:
+    first = Halves()
+    net = impl.network.Sequential(first, Tanh(), Scale()).set_needs_input_grad(False)
+    x, dout = np.linspace(-1.0, 1.0, 6).reshape(2, 3), np.ones((2, 3))
+    net.forward(x)
+    dx = net.backward(dout)
+    assert dx is None and first.input_grads == 0, (
+        f"Sequential(Halves(), Tanh(), Scale()) with needs_input_grad False: backward returned "
+        f"{type(dx).__name__} and the first layer computed dx {first.input_grads} time(s), "
+        "expected None and 0: return what the first layer's backward returns"
+    )
+    assert sorted(net.grads) == ["0.s", "2.s"], "the parameter gradients are still set"
+    net.set_needs_input_grad(True)
+    net.forward(x)
+    assert net.backward(dout) is not None and first.input_grads == 1
 
 
 def test_parameter_names_are_index_dot_name(impl) -> None:

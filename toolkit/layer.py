@@ -16,6 +16,14 @@ parameters from ``self.params`` on every call, never from a copy taken at constr
 Training mode and evaluation mode are explicit: ``train()`` and ``eval()`` set ``training``,
 which only layers such as dropout look at.
 
+No work nobody uses: ``needs_input_grad`` says whether anything will use dL/dx. It is True by
+default (a gradient check needs dx); the first layer of a network being trained receives the
+data, whose gradient nobody wants, so the trainer turns it off (``set_needs_input_grad(False)``
+on the network, which passes it to its first layer). ``Layer.backward`` honours it for every
+layer built on ``backward_params`` and ``backward_input``: it fills the parameter gradients,
+then computes dL/dx only when it is needed and returns None otherwise, as PyTorch computes no
+gradient for a tensor that does not require one.
+
 Layers with weights take ``init=``, an :data:`Initializer`, defaulting to
 :func:`lecun_default`.
 
@@ -61,6 +69,9 @@ class Layer:
             same keys, shapes and dtypes as ``params``.
         training: True in training mode (the default), False in evaluation mode; changed only
             by ``train()`` and ``eval()``, so that a container can pass the change on.
+        needs_input_grad: True (the default) when ``backward`` must return dL/dx; False when
+            nothing uses it (the layer's input is the data): ``backward`` then returns None
+            without computing it. Changed only by ``set_needs_input_grad()``.
 
     A container (``Sequential``) overrides ``params`` and ``grads`` with properties that name
     its layers' arrays ``"<index>.<name>"`` (``"0.W"``, and ``"1.0.b"`` for a container inside
@@ -73,6 +84,7 @@ class Layer:
         self._params: dict[str, np.ndarray] = {}
         self._grads: dict[str, np.ndarray] = {}
         self._training = True
+        self._needs_input_grad = True
 
     @property
     def params(self) -> dict[str, np.ndarray]:
@@ -89,12 +101,31 @@ class Layer:
         """True in training mode, False in evaluation mode (set by ``train()``, ``eval()``)."""
         return self._training
 
+    @property
+    def needs_input_grad(self) -> bool:
+        """True (the default) when ``backward`` must return dL/dx, False when nothing uses it."""
+        return self._needs_input_grad
+
     def forward(self, x: np.ndarray) -> np.ndarray:
         """Compute the output for the input ``x`` and keep what ``backward`` needs."""
         raise NotImplementedError(f"{type(self).__name__}.forward is not written")
 
-    def backward(self, dout: np.ndarray) -> np.ndarray:
-        """Given dL/d(out), fill ``self.grads`` and return dL/dx (the shape of ``x``)."""
+    def backward(self, dout: np.ndarray) -> np.ndarray | None:
+        """Given dL/d(out), fill ``self.grads`` and return dL/dx (the shape of ``x``), or None.
+
+        The one place the rule of ``needs_input_grad`` lives: ``backward_params(dout)`` fills
+        the parameter gradients, then ``backward_input(dout)`` computes dL/dx only when it is
+        needed. A layer writes those two (a layer without parameters only the second), or
+        overrides ``backward`` whole.
+        """
+        self.backward_params(dout)
+        return self.backward_input(dout) if self.needs_input_grad else None
+
+    def backward_params(self, dout: np.ndarray) -> None:
+        """Given dL/d(out), set ``self.grads[name]`` for every parameter (none here)."""
+
+    def backward_input(self, dout: np.ndarray) -> np.ndarray:
+        """Given dL/d(out), return dL/dx (the shape of ``x``)."""
         raise NotImplementedError(f"{type(self).__name__}.backward is not written")
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
@@ -108,6 +139,11 @@ class Layer:
     def eval(self) -> Layer:
         """Switch to evaluation mode; returns the layer so calls can be chained."""
         self._training = False
+        return self
+
+    def set_needs_input_grad(self, needed: bool) -> Layer:
+        """Say whether ``backward`` must compute dL/dx; returns the layer (chained calls)."""
+        self._needs_input_grad = bool(needed)
         return self
 
     def __repr__(self) -> str:
