@@ -50,6 +50,8 @@ from kata.grade import (
     trim,
     update_state,
 )
+from kata.grade import _Child as Child
+from kata.grade import _disagreement as disagreement
 from kata.paths import REPOSITORY
 from kata.pytest_plugin import CACHED as CACHED_KEY
 from kata.pytest_plugin import TIME_LIMITS, CapstoneCache, Implementation
@@ -613,3 +615,16 @@ def test_a_focused_grade_collects_only_the_files_that_may_hold_its_tests(tmp_pat
     (tests / "test_kata_tool.py").write_text('pytest.mark.exercise("linear")\n')
     assert files_to_collect(["linear"], tests) == ["tests/test_across.py", "tests/test_linear.py"]
     assert files_to_collect([], tests) == ["tests"]
+
+
+def test_results_that_the_exit_status_contradicts_are_no_grade():
+    passed = {"nodeid": "t::a", "outcome": "passed"}
+    failed = {"nodeid": "t::b", "outcome": "failed"}
+    assert disagreement(Child(results=[passed, failed], returncode=1)) == ""
+    assert disagreement(Child(results=[passed], returncode=0)) == ""
+    assert disagreement(Child(results=[], returncode=5)) == "", "nothing collected"
+    forged = disagreement(Child(results=[passed, dict(failed, outcome="passed")], returncode=1))
+    assert "exit status 1 says some tests failed, but the results it streamed say none did" in (
+        forged
+    )
+    assert "no grade" in disagreement(Child(results=[passed, failed], returncode=0))
