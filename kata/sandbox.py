@@ -562,6 +562,11 @@ class Peer:
         if kind == "method":
             target, name, args, kwargs = body
             return getattr(target, name)(*args, **kwargs)
+        if kind == "repeat":
+            name, value, operand, times = body
+            for _ in range(times):
+                value = getattr(operator, name)(value, operand)
+            return value
         if kind == "special":
             target, name, args = body
             method = getattr(type(target), name, None)
@@ -932,6 +937,19 @@ def _exception_class(module: str, name: str) -> type[BaseException]:
 def _is_check_failure(error: BaseException) -> bool:
     """pytest's ``fail``/``skip`` outcomes (BaseExceptions) raised by the judge's code."""
     return type(error).__module__.startswith("_pytest")
+
+
+def repeated(name: str, value: Any, operand: Any, times: int) -> Any:
+    """``value = operator.<name>(value, operand)``, ``times`` times, where ``value`` lives: a
+    chain of a hundred thousand operations on an object of the worker is one request, not a
+    hundred thousand."""
+    if name not in BINARY:
+        raise ValueError(f"repeated: {name!r} is not one of the operators {BINARY}")
+    if isinstance(value, Remote):
+        return value._kata_peer.request("repeat", name, value, operand, times)
+    for _ in range(times):
+        value = getattr(operator, name)(value, operand)
+    return value
 
 
 def remote_frames(error: BaseException) -> list[tuple[str, int, str]]:

@@ -24,7 +24,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from kata.judge import assert_close
-from kata.sandbox import frames_of
+from kata.sandbox import frames_of, repeated
 from toolkit.gradcheck import numerical_gradient
 from toolkit.moons import train_and_test
 
@@ -464,9 +464,7 @@ def recursion_mistake(error: BaseException, caller: str) -> str:
 @AUTOGRAD
 def test_a_chain_of_100000_operations_needs_no_recursion(impl):
     x = impl.autograd.Value(0.5)
-    y = x
-    for _ in range(CHAIN):
-        y = y * CHAIN_FACTOR
+    y = repeated("mul", x, CHAIN_FACTOR, CHAIN)  # y = x * CHAIN_FACTOR, CHAIN times
     error = _run_with_low_recursion_limit(y.backward)
     assert error is None, (
         f"y = x * {CHAIN_FACTOR} repeated {CHAIN:,} times; y.backward() with the recursion "

@@ -21,6 +21,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from kata.judge import assert_close, assert_unchanged, noncontiguous
+from kata.sandbox import repeated
 from tests.test_autograd import CHAIN, recursion_mistake
 from toolkit.gradcheck import numerical_gradient
 
@@ -405,9 +406,7 @@ def test_float32_stays_float32(impl):
 
 def test_a_chain_of_100000_operations_needs_no_recursion(impl):
     x = leaf(impl, np.array([0.5, -0.25]))
-    y = x
-    for _ in range(CHAIN):
-        y = y * 1.00001
+    y = repeated("mul", x, 1.00001, CHAIN)  # y = x * 1.00001, CHAIN times
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(len(inspect.stack(0)) + 100)
     error = None
