@@ -241,7 +241,7 @@ class KataRun:
 
     def close(self) -> None:
         if self.workers is not None:
-            self.workers.stop()
+            self.workers.close()
         for stream in (self.report, self.stuck):
             if stream is not None:
                 stream.close()
@@ -280,8 +280,12 @@ def pytest_configure(config: pytest.Config) -> None:
         settings.load_profile("grade")
     else:
         settings.load_profile("ci" if os.environ.get("CI") else "dev")
-    root = _install_implementation(name, config.getoption("--impl-dir"))
+    root = _install_implementation(
+        name, config.getoption("--impl-dir"), here=config.getoption("--in-process")
+    )
     run = config.stash[RUN] = KataRun(config, root)
+    if run.workers is not None:
+        run.workers.prepare()  # it starts while pytest collects
     if run.stuck is not None:
         # What ends the process is written where the grader looks for it: a fatal signal's
         # stack (faulthandler), and the caller of os._exit.
@@ -326,14 +330,15 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         config.stash[RUN].close()
 
 
-def _install_implementation(name: str, directory: str | None) -> Path:
-    """Make ``import <name>`` find the package in ``directory`` (or the repository); return
-    the package's folder."""
+def _install_implementation(name: str, directory: str | None, *, here: bool) -> Path:
+    """The folder of the package ``name`` in ``directory`` (or the repository); when it is
+    imported ``here`` (``--in-process``), also make ``import <name>`` find it. Otherwise
+    nothing of it runs in this process: its worker imports it."""
     root = Path(directory).resolve() if directory else REPOSITORY
     init = root / name / "__init__.py"
     if not init.is_file():
         raise pytest.UsageError(f"--impl {name}: no package at {init}")
-    if directory:
+    if directory and here:
         for module_name in [m for m in sys.modules if m == name or m.startswith(name + ".")]:
             del sys.modules[module_name]
         spec = importlib.util.spec_from_file_location(
@@ -455,8 +460,10 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
     finally:
         faulthandler.cancel_dump_traceback_later()
     record = item.stash[RECORD]
-    if run.workers is not None and (nextitem is None or exercise_of(nextitem) != exercise_of(item)):
-        run.workers.stop()  # the exercise's last test: nothing of its code runs after this
+    following = exercise_of(nextitem) if nextitem is not None else None
+    if run.workers is not None and (nextitem is None or following != exercise_of(item)):
+        # the exercise's last test: nothing of its code runs after this
+        run.workers.stop(prepare_next=following is not None)
     if run.guard is not None:
         _put_back_the_judge(run.guard, record)
     record["cached"] = item.stash.get(CACHED, False)
@@ -641,32 +648,54 @@ class Implementation:
 
 
 class Workers:
-    """The worker process of the exercise whose test is running: one per exercise, started at
-    the first use of ``impl`` in its tests, ended when a test of another exercise starts (or
-    when a request could not finish: a time limit, the process ended); so a module that breaks
-    its worker breaks nothing of another exercise."""
+    """The worker process of the exercise whose test is running: one per exercise, ended when a
+    test of another exercise starts (or when a request could not finish: a time limit, the
+    process ended); so a module that breaks its worker breaks nothing of another exercise.
+
+    The next worker is started ahead (``spare``: at the start of the run, while pytest
+    collects, and when a worker ends), so an exercise's first test does not wait for Python
+    and numpy to start."""
 
     def __init__(self, package: str, root: Path) -> None:
         self.package, self.root = package, root
         self.exercise: str | None = None
         self.worker: Worker | None = None
+        self.spare: Worker | None = None
+
+    def _start(self) -> Worker:
+        return Worker(self.package, self.root, REPOSITORY / "toolkit", "the code under test")
+
+    def prepare(self) -> None:
+        """Start the spare worker, if there is none."""
+        if self.spare is None:
+            self.spare = self._start()
 
     def start_test(self, exercise_id: str | None) -> None:
         if exercise_id != self.exercise:
-            self.stop()
+            self.stop(prepare_next=exercise_id is not None)
             self.exercise = exercise_id
 
     def current(self) -> Worker:
         if self.worker is None or self.worker.peer.broken:
             self.stop()
-            label = f"exercise {self.exercise}" if self.exercise else "the code under test"
-            self.worker = Worker(self.package, self.root, REPOSITORY / "toolkit", label)
+            self.worker, self.spare = self.spare or self._start(), None
+            self.worker.label = f"exercise {self.exercise}" if self.exercise else self.worker.label
         return self.worker
 
-    def stop(self) -> None:
+    def stop(self, *, prepare_next: bool = True) -> None:
+        """End the current worker; start the spare for the next exercise if ``prepare_next``."""
         if self.worker is not None:
             self.worker.stop()
             self.worker = None
+        if prepare_next:
+            self.prepare()
+
+    def close(self) -> None:
+        """End every worker."""
+        for worker in (self.worker, self.spare):
+            if worker is not None:
+                worker.stop()
+        self.worker = self.spare = None
 
 
 def _describe_import_error(qualified: str, error: BaseException) -> str:
