@@ -309,7 +309,7 @@ class Remote:
         self._kata_peer.request("delattr", self, name)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self._kata_peer.request("call", self, args, kwargs)
+        return self._kata_peer.request("call", self, args, tuple(kwargs.items()))
 
     def _kata_op(self, name: str, *args: Any) -> Any:
         return self._kata_peer.request("op", name, args)
@@ -420,7 +420,8 @@ class RemoteMethod:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         owner = self.__self__
-        return owner._kata_peer.request("method", owner, self.__name__, args, kwargs)
+        keywords = tuple(kwargs.items())  # pairs, not a dict: a dict would be mirrored
+        return owner._kata_peer.request("method", owner, self.__name__, args, keywords)
 
     def __repr__(self) -> str:
         return f"<method {self.__name__} of {self.__self__!r}>"
@@ -551,8 +552,8 @@ class Peer:
 
     def _run(self, kind: str, body: Any) -> Any:
         if kind == "call":
-            target, args, kwargs = body
-            return target(*args, **kwargs)
+            target, args, keywords = body
+            return target(*args, **dict(keywords))
         if kind == "getattr":
             return getattr(body[0], body[1])
         if kind == "setattr":
@@ -560,8 +561,8 @@ class Peer:
         if kind == "delattr":
             return delattr(body[0], body[1])
         if kind == "method":
-            target, name, args, kwargs = body
-            return getattr(target, name)(*args, **kwargs)
+            target, name, args, keywords = body
+            return getattr(target, name)(*args, **dict(keywords))
         if kind == "repeat":
             name, value, operand, times = body
             for _ in range(times):
@@ -586,7 +587,12 @@ class Peer:
     def _send(self, message: tuple[Any, ...]) -> None:
         updates = self._updates()  # first: a copy about to be released may have changed
         releases = self._releases()
-        self.channel.send((updates, releases, self._encode(message)))
+        wire: tuple[Any, ...]
+        if message[0] == "q":  # the kind and the caller's settings are plain: only the body is
+            wire = ("q", message[1], self._encode(message[2]), message[3])  # encoded
+        else:
+            wire = (message[0], self._encode(message[1]))
+        self.channel.send((updates, releases, wire))
 
     def _receive(self) -> tuple[Any, ...]:
         updates, releases, body = self.channel.receive()
@@ -594,7 +600,9 @@ class Peer:
             self._update(mid, payload)
         for kind, ident, count in releases:
             self._release(kind, ident, count)
-        return tuple(self._decode(body))
+        if body[0] == "q":
+            return ("q", str(body[1]), self._decode(body[2]), body[3])
+        return (body[0], self._decode(body[1]))
 
     def _releases(self) -> list[tuple[str, int, int]]:
         released = []
@@ -877,12 +885,12 @@ class Peer:
         return error
 
 
-def _float_settings() -> tuple[list[tuple[str, str]], bool]:
+def _float_settings() -> tuple[tuple[tuple[str, str], ...], bool]:
     """The caller's numpy error handling (``np.errstate``) and whether its warnings are errors
     (``warnings.simplefilter("error")``): a check that makes an overflow an error makes it one
     in the code it calls, wherever that runs."""
     as_errors = bool(warnings.filters) and warnings.filters[0][0] == "error"
-    return sorted((name, str(value)) for name, value in np.geterr().items()), as_errors
+    return tuple(sorted((name, str(value)) for name, value in np.geterr().items())), as_errors
 
 
 @contextlib.contextmanager
