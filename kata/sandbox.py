@@ -61,7 +61,7 @@ import tempfile
 import traceback
 import warnings
 import weakref
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from types import FunctionType
 from typing import Any
@@ -563,6 +563,8 @@ class Peer:
         if kind == "method":
             target, name, args, keywords = body
             return getattr(target, name)(*args, **dict(keywords))
+        if kind == "evaluate":
+            return _evaluated(*body)
         if kind == "repeat":
             name, value, operand, times = body
             for _ in range(times):
@@ -945,6 +947,43 @@ def _exception_class(module: str, name: str) -> type[BaseException]:
 def _is_check_failure(error: BaseException) -> bool:
     """pytest's ``fail``/``skip`` outcomes (BaseExceptions) raised by the judge's code."""
     return type(error).__module__.startswith("_pytest")
+
+
+def outputs_in_one_request(
+    function: Any, args: tuple[Any, ...], array: np.ndarray
+) -> Callable[[list[tuple[tuple[int, ...], float]]], Sequence[np.ndarray]] | None:
+    """For ``function`` a method of a worker's object: a function that, given ``(index,
+    value)`` settings, returns ``function(*args)`` with ``array[index] = value`` for each in
+    turn, all in one request (``toolkit.gradcheck.numerical_vjp``'s ``outputs_at``); None for
+    a function of this process. The outputs are the method's own, as they would be one call at
+    a time: only the requests are fewer."""
+    if not isinstance(function, RemoteMethod):
+        return None
+    owner = function.__self__
+
+    def outputs_at(settings: list[tuple[tuple[int, ...], float]]) -> Sequence[np.ndarray]:
+        body = (owner, function.__name__, args, array, tuple(settings))
+        return tuple(owner._kata_peer.request("evaluate", *body))
+
+    return outputs_at
+
+
+def _evaluated(
+    target: Any, name: str, args: tuple[Any, ...], array: np.ndarray, settings: Any
+) -> tuple[np.ndarray, ...]:
+    """The worker's side of :func:`outputs_in_one_request` (each element put back after its
+    evaluation, as a central difference does)."""
+    method = getattr(target, name)
+    outputs = []
+    for index, value in settings:
+        place = tuple(index)
+        original = array[place].copy()
+        try:
+            array[place] = value
+            outputs.append(np.array(method(*args), dtype=np.float64))
+        finally:
+            array[place] = original
+    return tuple(outputs)
 
 
 def repeated(name: str, value: Any, operand: Any, times: int) -> Any:

@@ -54,6 +54,26 @@ def test_vjp_of_a_function_returning_a_view_of_x():
     assert relative_error(upstream.reshape(2, 3), numeric) < 1e-8
 
 
+def test_vjp_from_outputs_evaluated_all_at_once_is_the_same():
+    x, weights, upstream = random(2, 3), random(3, 4, seed=1), random(2, 4, seed=2)
+    asked = []
+
+    def outputs_at(settings):
+        asked.append(len(settings))
+        outputs = []
+        for index, value in settings:
+            original = x[index]
+            x[index] = value
+            outputs.append(x @ weights)
+            x[index] = original
+        return outputs
+
+    one_by_one = numerical_vjp(lambda: x @ weights, x, upstream)
+    at_once = numerical_vjp(lambda: x @ weights, x, upstream, outputs_at=outputs_at)
+    assert asked == [12], "both sides of each of the 6 elements, in one call"
+    assert np.array_equal(one_by_one, at_once)
+
+
 def test_vjp_refuses_an_upstream_of_another_shape():
     x = random(2, 3)
     with pytest.raises(ValueError, match=r"shape \(2, 3\).*\(3, 2\)"):
