@@ -725,8 +725,9 @@ class CapstoneCache:
     """A capstone's last result, reused while nothing it depends on has changed.
 
     The key is the SHA-256 of: every file of the implementation the exercise and its
-    prerequisites use (:func:`kata.curriculum.prerequisite_modules`), the given ``toolkit/``
-    modules, the test file, and what the test adds (the recipe's epochs). The results live in
+    prerequisites use (:func:`kata.curriculum.prerequisite_modules`), the test file, every
+    module of the given ``toolkit/`` and of the judge (``kata/``, ``tests/``: a capstone uses
+    helpers of other test files), and what the test adds (the recipe's epochs). The results live in
     ``<state>/capstones.json`` (``.kata/`` is ignored by git). Used only when judging
     ``exercises`` (the reference is always trained) and not with ``--retrain``.
     """
@@ -741,8 +742,9 @@ class CapstoneCache:
         digest = hashlib.sha256()
         modules = prerequisite_modules(exercise(exercise_id))
         files = [impl.root / f"{module}.py" for module in modules]
-        files += sorted((REPOSITORY / "toolkit").glob("*.py"))
         files.append(Path(str(self.item.path)))
+        for folder in ("toolkit", "kata", "tests"):  # the given code and the whole judge
+            files += sorted((REPOSITORY / folder).rglob("*.py"))
         for file in files:
             digest.update(str(file.name).encode())
             digest.update(file.read_bytes() if file.is_file() else b"<missing>")
