@@ -81,7 +81,7 @@ from kata.curriculum import EXERCISE_IDS, exercise, prerequisite_modules
 from kata.guard import FileGuard, judge_files
 from kata.paths import REPOSITORY
 from kata.report import is_not_implemented, read_hypothesis, relative, short_message
-from kata.sandbox import Worker, WorkerEndedError, remote_frames
+from kata.sandbox import Worker, WorkerEndedError, adopt_orphans, end_orphans, remote_frames
 from kata.stacks import crash_message
 
 IMPLEMENTATIONS = ("reference", "exercises")
@@ -199,7 +199,11 @@ class KataRun:
         self.workers = (
             None
             if config.getoption("--in-process")
-            else Workers(config.getoption("--impl"), impl_root)
+            else Workers(
+                config.getoption("--impl"),
+                impl_root,
+                end_leftovers=config.getoption("--impl") == "exercises",
+            )
         )
         # When grading, the judge's files are kept and put back after each test (kata.guard):
         # what holds when the worker cannot be run as an unprivileged user.
@@ -656,11 +660,13 @@ class Workers:
     collects, and when a worker ends), so an exercise's first test does not wait for Python
     and numpy to start."""
 
-    def __init__(self, package: str, root: Path) -> None:
+    def __init__(self, package: str, root: Path, *, end_leftovers: bool = False) -> None:
         self.package, self.root = package, root
         self.exercise: str | None = None
         self.worker: Worker | None = None
         self.spare: Worker | None = None
+        # When grading, what a worker's code started and left is ended with the worker.
+        self.end_leftovers = end_leftovers and adopt_orphans()
 
     def _start(self) -> Worker:
         return Worker(self.package, self.root, REPOSITORY / "toolkit", "the code under test")
@@ -687,15 +693,20 @@ class Workers:
         if self.worker is not None:
             self.worker.stop()
             self.worker = None
+            if self.end_leftovers:
+                alive = [] if self.spare is None or self.spare.process is None else [self.spare]
+                end_orphans(keep=[worker.process.pid for worker in alive if worker.process])
         if prepare_next:
             self.prepare()
 
     def close(self) -> None:
-        """End every worker."""
+        """End every worker (and, when grading, what they left)."""
         for worker in (self.worker, self.spare):
             if worker is not None:
                 worker.stop()
         self.worker = self.spare = None
+        if self.end_leftovers:
+            end_orphans()
 
 
 def _describe_import_error(qualified: str, error: BaseException) -> str:

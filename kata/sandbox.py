@@ -81,7 +81,10 @@ kata.sandbox.serve()
 """
 STACK_WAIT = 2.0  # seconds the judge waits for the worker's stack dump before ending it
 NOBODY = "nobody"
-PR_SET_PDEATHSIG = 1  # prctl(2)  # the user the worker runs as when the judge runs as root
+PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER = (
+    1,
+    36,
+)  # prctl(2)  # the user the worker runs as when the judge runs as root
 
 # Operators a Remote forwards, as names in the operator module.
 BINARY: tuple[str, ...] = ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul")
@@ -1195,15 +1198,61 @@ def serve(argv: list[str] | None = None) -> None:
     real_exit(0)  # the judge is gone: end now, running no exit handler of the code under test
 
 
+def _prctl(option: int, value: int) -> bool:
+    try:
+        import ctypes
+
+        return int(ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0)) == 0
+    except (OSError, AttributeError):
+        return False  # not Linux
+
+
+def adopt_orphans() -> bool:
+    """Make this process the one that inherits its descendants' orphans (Linux's child
+    subreaper), so a process the code under test started and left (a daemon that outlives its
+    worker, to write files later) becomes a child of the judge, which :func:`end_orphans`
+    ends. False where the system has no such thing."""
+    return _prctl(PR_SET_CHILD_SUBREAPER, 1)
+
+
+def end_orphans(keep: Iterable[int] = ()) -> int:
+    """Kill this process's children but those in ``keep`` (the workers alive), and theirs as
+    they are orphaned in turn; return how many were ended."""
+    ended = 0
+    for _ in range(20):  # each round ends one generation; the next becomes our children
+        children = [pid for pid in _children_of(os.getpid()) if pid not in set(keep)]
+        if not children:
+            break
+        for pid in children:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+        for pid in children:
+            with contextlib.suppress(ChildProcessError, OSError):
+                os.waitpid(pid, 0)
+            ended += 1
+    return ended
+
+
+def _children_of(parent: int) -> list[int]:
+    found = []
+    with contextlib.suppress(OSError):
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    with open(f"/proc/{entry}/stat", encoding="utf-8") as file:
+                        fields = file.read().rpartition(")")[2].split()
+                except OSError:
+                    continue  # it ended meanwhile
+                if len(fields) > 1 and int(fields[1]) == parent:
+                    found.append(int(entry))
+    return found
+
+
 def _end_with_the_judge() -> None:
     """Be killed when the judge's process ends, however it ends (Linux's parent-death signal;
     the worker is also in the judge's process group, which the grader ends)."""
     judge = os.getppid()
-    with contextlib.suppress(Exception):
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+    _prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL))
     if os.getppid() != judge:  # the judge ended before the signal was set
         os._exit(1)
 

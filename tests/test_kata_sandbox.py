@@ -320,3 +320,47 @@ def test_hostile_modules_fail_their_own_exercise_and_nothing_else(tmp_path):
     ), said
     assert "init.py uses the answers in reference/" in out, out
     assert "Traceback" not in out
+
+
+LINGER = """\
+import os, sys, time
+from pathlib import Path
+sys.path.insert(0, {repository!r})
+from kata.sandbox import Worker, adopt_orphans, end_orphans
+
+assert adopt_orphans()
+worker = Worker("exercises", Path({package!r}), Path({repository!r}) / "toolkit", "linger")
+worker.module("exercises.linger").leave_a_daemon({marker!r})
+worker.stop()
+print("ended", end_orphans())
+time.sleep(2.5)
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux's /proc")
+def test_a_process_left_by_the_code_under_test_is_ended_with_its_worker(tmp_path):
+    package = tmp_path / "exercises"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "linger.py").write_text(
+        textwrap.dedent(
+            """\
+            import os, time
+
+            def leave_a_daemon(marker):
+                if os.fork() == 0:  # a child, whose own child outlives it: a daemon
+                    if os.fork() == 0:
+                        time.sleep(1.5)
+                        open(marker, "w").close()
+                    os._exit(0)
+            """
+        )
+    )
+    marker = tmp_path / "written-after-the-grade"
+    script = LINGER.format(repository=str(REPOSITORY), package=str(package), marker=str(marker))
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("ended ") and done.stdout != "ended 0\n", done.stdout
+    assert not marker.exists(), "the daemon outlived its worker"
