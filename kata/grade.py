@@ -59,8 +59,8 @@ from pathlib import Path
 from typing import Any
 
 from kata.curriculum import CURRICULUM, EXERCISE_IDS, Exercise, exercise
+from kata.limits import STATE_DIRECTORY, hard_limit, timeout_message
 from kata.paths import REPOSITORY
-from kata.pytest_plugin import STATE_DIRECTORY, hard_limit, timeout_message
 from kata.stacks import crash_message, how_it_ended, relative_to, where_in
 
 DONE, CACHED, IN_PROGRESS, NOT_STARTED = "done", "cached", "in progress", "not started"

@@ -79,21 +79,21 @@ from hypothesis import HealthCheck, Phase, settings
 from kata.copies import ANSWERS, borrowed_answers, borrowed_in_source
 from kata.curriculum import EXERCISE_IDS, exercise, prerequisite_modules
 from kata.guard import FileGuard, judge_files
+from kata.limits import (
+    CAPSTONE,
+    COMPONENT,
+    STATE_DIRECTORY,
+    TIME_LIMITS,
+    TOOLING,
+    hard_limit,
+    timeout_message,
+)
 from kata.paths import REPOSITORY
 from kata.report import is_not_implemented, read_hypothesis, relative, short_message
 from kata.sandbox import Worker, WorkerEndedError, adopt_orphans, end_orphans, remote_frames
 from kata.stacks import crash_message
 
 IMPLEMENTATIONS = ("reference", "exercises")
-STATE_DIRECTORY = ".kata"
-
-COMPONENT, CAPSTONE, TOOLING = "component", "capstone", "tooling"
-TIME_LIMITS = {
-    COMPONENT: 60.0,  # one test of an exercise: its gradient checks take about a second
-    CAPSTONE: 1800.0,  # training on MNIST: the speed guard allows 15 x the reference's 90 s
-    TOOLING: 900.0,  # the kata's own tests, some of which run the grader
-}
-
 settings.register_profile(
     "dev", deadline=None, suppress_health_check=[HealthCheck.too_slow], max_examples=25
 )
@@ -109,11 +109,6 @@ settings.register_profile(
     phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink],
 )
 settings.register_profile("grade", settings.get_profile("ci"), print_blob=False)
-
-
-def hard_limit(limit: float) -> float:
-    """When a test still running ``limit`` seconds in is ended with its process."""
-    return limit + max(5.0, 0.1 * limit)
 
 
 class TimeLimitExceeded(BaseException):
@@ -580,18 +575,6 @@ def _is_under(filename: str, root: Path) -> bool:
     with contextlib.suppress(ValueError, OSError):
         return Path(filename).resolve().is_relative_to(root)
     return False
-
-
-def timeout_message(limit: float, where: str, scale: float = 1.0) -> str:
-    """What a learner reads about a test stopped at its time limit."""
-    scaled = f" ({limit / scale:g} s scaled by {scale:g})" if scale != 1.0 else ""
-    return (
-        f"time limit: the test did not finish within {limit:g} s{scaled}; it was stopped in "
-        f"{where}.\n"
-        "Code that never returns (a loop whose condition never changes) or runs far too "
-        "slowly (a Python loop over every element) is stopped there. The other tests of "
-        "this exercise are not run."
-    )
 
 
 # -------------------------------------------------------------------------------- fixtures
