@@ -169,8 +169,11 @@ def test_the_judge_decodes_no_global():
     read, write = os.pipe()
     os.write(write, HEADER.pack(len(payload)) + payload)
     channel = Channel(read, write)
-    with pytest.raises(pickle.UnpicklingError, match=r"may not name builtins\.print"):
-        channel.receive()
+    try:
+        with pytest.raises(pickle.UnpicklingError, match=r"may not name builtins\.print"):
+            channel.receive()
+    finally:
+        channel.close()
 
 
 def test_a_loop_is_stopped_and_named(worker):
