@@ -604,11 +604,13 @@ class Implementation:
             raise AttributeError(f"{self.package} has no module {module!r}")
         if self.workers is None:
             return self._import_here(qualified)
+        worker = self.workers.current()
+        if qualified in worker.modules:  # imported and judged once per worker
+            return worker.modules[qualified]
         if self.package != ANSWERS:
             borrowed = borrowed_in_source(path)
             if borrowed:
                 pytest.fail(borrowed, pytrace=False)
-        worker = self.workers.current()
         try:
             imported = worker.module(qualified)
         except Exception as error:  # any import failure is the learner's to see
@@ -617,6 +619,7 @@ class Implementation:
             copied = worker.borrowed(imported, REPOSITORY / ANSWERS)
             if copied:
                 pytest.fail(copied, pytrace=False)
+        worker.modules[qualified] = imported
         return imported
 
     def _import_here(self, qualified: str) -> ModuleType:

@@ -1054,6 +1054,7 @@ class Worker:
         self.folder = Path(tempfile.mkdtemp(prefix="kata-worker-"))
         self.current = "the code under test"
         self.process: subprocess.Popen[bytes] | None = None
+        self.modules: dict[str, Any] = {}  # the modules imported and judged, by name
         try:
             self._prepare(toolkit)
             self.peer = self._start()
