@@ -1052,7 +1052,6 @@ class Worker:
     def __init__(self, package: str, root: Path, toolkit: Path, label: str) -> None:
         self.package, self.root, self.label = package, root.resolve(), label
         self.folder = Path(tempfile.mkdtemp(prefix="kata-worker-"))
-        self.current = "the code under test"
         self.process: subprocess.Popen[bytes] | None = None
         self.modules: dict[str, Any] = {}  # the modules imported and judged, by name
         try:
@@ -1110,7 +1109,6 @@ class Worker:
 
     def module(self, name: str) -> Any:
         """The worker's module ``name`` (imported there)."""
-        self.current = f"importing {name}"
         return self.peer.request("import", name)
 
     def borrowed(self, module: Any, answers: Path) -> str | None:
