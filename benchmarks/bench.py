@@ -34,6 +34,12 @@ twin translated layer by layer from the reference model):
   out (it is memory-bound, not arithmetic). Divided by the step time it gives GFLOP/s, and
   divided by **one core's peak**, measured in the same run as the GFLOP/s of a large float32
   matrix product (``BLAS_PEAK_SIZE``), the fraction of the physical limit reached.
+- **products alone / torch time**: how long numpy takes for the step's matrix products alone
+  (the same shapes, on operands allocated beforehand, nothing else), measured in the
+  reference's process of each round, divided by PyTorch's step time of that round. It is the
+  floor of the ratio for a numpy step with these products: the elementwise passes (the
+  activations, the loss, the optimizer's update) and the copies of im2col come on top, and
+  numpy has no fused operation to hide them in.
 
 One thread everywhere: ``OPENBLAS_NUM_THREADS``, ``OMP_NUM_THREADS`` and ``MKL_NUM_THREADS``
 default to 1 (set before numpy is imported; ``nox -s bench`` sets them too) and PyTorch runs
@@ -158,25 +164,68 @@ def torch_optimizer(optim: Any, optimizer: SGD | Adam, parameters: Any) -> Any:
     )
 
 
-def step_flops(recipe: Recipe, batch_size: int) -> int:
-    """The floating-point operations of the matrix products of one training step.
+def step_products(recipe: Recipe, batch_size: int) -> list[tuple[int, int, int]]:
+    """The matrix products of one training step, each as ``(m, k, n)``: an ``(m, k) @ (k, n)``.
 
-    A ``Linear(D, M)`` on ``N`` examples costs ``2 N D M`` forward, as much again for its weight
-    gradient and, unless it is the first layer, for its input gradient. A convolution is the
-    same product on its im2col matrix: ``D = C kh kw`` and ``N`` counts every output position.
-    In both, the multiply-adds of the forward product are (output rows) x (weight elements),
-    where an output row is an example of a ``Linear`` or an output position of a convolution.
+    A ``Linear(D, M)`` on ``N`` examples multiplies ``(N, D) @ (D, M)`` forward, ``(D, N) @
+    (N, M)`` for its weight gradient and, unless it is the first layer (PyTorch computes no
+    gradient for the data either), ``(N, M) @ (M, D)`` for its input gradient. A convolution
+    is the same three products on its im2col matrix, in the reference's layout: ``W2 @ cols``
+    is ``(O, C kh kw) @ (C kh kw, P)``, with ``P`` the output positions of the whole batch.
     """
-    total = 0
+    products = []
     x = np.zeros((batch_size, *recipe.input_shape), dtype=np.float32)
     for index, layer in enumerate(recipe.model):
         out = layer.forward(x)
         weights = layer.params.get("W")
-        products = 0 if weights is None else out.size // out.shape[1] * weights.size
-        passes = 2 if index == 0 else 3  # forward, weight gradient, input gradient
-        total += 2 * products * passes
+        if weights is not None:
+            rows = out.size // out.shape[1]  # examples, or output positions of a convolution
+            outputs, inputs = out.shape[1], weights.size // out.shape[1]
+            if isinstance(layer, Linear):
+                products += [(rows, inputs, outputs), (inputs, rows, outputs)]
+                products += [(rows, outputs, inputs)] if index else []
+            else:
+                products += [(outputs, inputs, rows), (outputs, rows, inputs)]
+                products += [(inputs, outputs, rows)] if index else []
         x = out
-    return total
+    return products
+
+
+def step_flops(recipe: Recipe, batch_size: int) -> int:
+    """The floating-point operations of the matrix products of one training step: ``2 m k n``
+    for each product of :func:`step_products`."""
+    return sum(2 * m * k * n for m, k, n in step_products(recipe, batch_size))
+
+
+def products_seconds(products: Sequence[tuple[int, int, int]], repeats: int = 20) -> float:
+    """How long numpy takes for these matrix products alone, once each: a floor for a step.
+
+    The products run on contiguous float32 operands allocated beforehand, into outputs
+    allocated beforehand (``out=``), so nothing but BLAS is timed; the median of ``repeats``
+    after one warm-up. Whatever else a step does (the elementwise passes of activations, loss
+    and optimizer, the copies of im2col) comes on top of this time.
+    """
+    rng = np.random.default_rng(0)
+    operands = [
+        (
+            rng.standard_normal((m, k), dtype=np.float32),
+            rng.standard_normal((k, n), dtype=np.float32),
+            np.empty((m, n), dtype=np.float32),
+        )
+        for m, k, n in products
+    ]
+
+    def run() -> None:
+        for a, b, out in operands:
+            np.matmul(a, b, out=out)
+
+    run()
+    seconds = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        run()
+        seconds.append(time.perf_counter() - start)
+    return statistics.median(seconds)
 
 
 def core_peak_flops(size: int = BLAS_PEAK_SIZE, repeats: int = 5) -> float:
@@ -229,9 +278,13 @@ def measure(
         seconds.append(time.perf_counter() - start)
         cpu_seconds.append(time.process_time() - cpu_start)
     throughput = batches * batch_size / statistics.median(seconds)
-    flops = step_flops(NETWORKS[network](np.random.default_rng(0)), batch_size)
+    peak_memory = peak_rss_bytes() - rss_before  # before the products below allocate theirs
+    products = step_products(NETWORKS[network](np.random.default_rng(0)), batch_size)
+    flops = sum(2 * m * k * n for m, k, n in products)
     return {
         "step_flops": flops,
+        # numpy's time for the step's matrix products alone (the floor of a numpy step)
+        "products_seconds": products_seconds(products) if framework == "reference" else None,
         "gflops_per_second": flops * batches / statistics.median(seconds) / 1e9,
         "network": network,
         "framework": framework,
@@ -239,7 +292,7 @@ def measure(
         "batch_size": batch_size,
         "examples_per_second": throughput,
         "epoch_seconds": EPOCH_EXAMPLES / throughput,
-        "peak_memory_mib": (peak_rss_bytes() - rss_before) / 2**20,
+        "peak_memory_mib": peak_memory / 2**20,
         "repeat_seconds": seconds,
         "cpu_step_seconds": statistics.median(cpu_seconds) / batches,
     }
@@ -317,6 +370,17 @@ def cpu_ratios(
     ]
 
 
+def products_ratios(
+    reference_rounds: Sequence[dict[str, Any]], torch_rounds: Sequence[dict[str, Any]]
+) -> list[float]:
+    """numpy's matrix products alone / PyTorch's whole step, round by round: the lowest ratio
+    a numpy step could reach if nothing but its matrix products took time."""
+    return [
+        r["products_seconds"] * t["examples_per_second"] / t["batch_size"]
+        for r, t in zip(reference_rounds, torch_rounds, strict=True)
+    ]
+
+
 def _spread(each: Sequence[float]) -> str:
     return f"{statistics.median(each):.2f}x ({min(each):.2f}-{max(each):.2f})"
 
@@ -327,28 +391,30 @@ def table(results: dict[tuple[str, str], list[dict[str, Any]]], peak_flops: floa
     the fraction of one core's peak."""
     rows = [
         "| network | framework | batch | examples/s | epoch (50k) | peak memory | GFLOP/step "
-        "| GFLOP/s | of peak | ref / torch time | ref / torch CPU time |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| GFLOP/s | of peak | ref / torch time | ref / torch CPU time "
+        "| products alone / torch time |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for (network, framework), rounds in results.items():
         failed = [r for r in rounds if "error" in r]
         if failed:
-            rows.append(f"| {network} | {framework} | failed: {failed[0]['error']} |" + " |" * 8)
+            rows.append(f"| {network} | {framework} | failed: {failed[0]['error']} |" + " |" * 9)
             continue
         result = summarize(rounds)
-        ratio = cpu_ratio = ""
+        ratio = cpu_ratio = floor = ""
         torch_rounds = results.get((network, "torch"), [])
         torch_ok = bool(torch_rounds) and all("error" not in r for r in torch_rounds)
         if framework == "reference" and torch_ok:
             ratio = _spread(ratios(rounds, torch_rounds))
             cpu_ratio = _spread(cpu_ratios(rounds, torch_rounds))
+            floor = _spread(products_ratios(rounds, torch_rounds))
         rows.append(
             f"| {network} | {result['version']} | {result['batch_size']} | "
             f"{result['examples_per_second']:,.0f} | {result['epoch_seconds']:.1f} s | "
             f"+{result['peak_memory_mib']:.1f} MiB | {result['step_flops'] / 1e9:.3f} | "
             f"{result['gflops_per_second']:.1f} | "
             f"{100 * result['gflops_per_second'] * 1e9 / peak_flops:.0f} % | {ratio} | "
-            f"{cpu_ratio} |"
+            f"{cpu_ratio} | {floor} |"
         )
     return "\n".join(rows)
 

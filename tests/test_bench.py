@@ -13,7 +13,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from benchmarks.bench import cpu_ratios, ratios, step_flops, table, torch_model
+from benchmarks.bench import cpu_ratios, ratios, step_flops, step_products, table, torch_model
 from kata.paths import REPOSITORY
 from reference.models import NETWORKS
 
@@ -68,6 +68,15 @@ def test_a_step_counts_the_flops_of_its_matrix_products() -> None:
     assert step_flops(recipe, 128) == first + last
 
 
+def test_a_step_lists_its_matrix_products_in_the_layouts_of_the_reference() -> None:
+    recipe = NETWORKS["lenet5"](np.random.default_rng(0))
+    products = step_products(recipe, 2)
+    first_conv = [(6, 25, 2 * 28 * 28), (6, 2 * 28 * 28, 25)]  # W2 @ cols, dout2 @ cols.T
+    second_conv = [(16, 150, 200), (16, 200, 150), (150, 16, 200)]  # and W2.T @ dout2
+    first_linear = [(2, 400, 120), (400, 2, 120), (2, 120, 400)]  # x @ W, x.T @ dout, dout @ W.T
+    assert products[:8] == first_conv + second_conv + first_linear
+
+
 def test_a_convolution_counts_every_output_position() -> None:
     recipe = NETWORKS["lenet5"](np.random.default_rng(0))
     conv1 = 2 * (2 * 28 * 28 * 6 * 25) * 2  # no input gradient for the data
@@ -101,6 +110,7 @@ def test_the_table_prints_both_ratios_with_their_range() -> None:
             "step_flops": 10**9,
             "gflops_per_second": 1.0,
             "cpu_step_seconds": cpu,
+            "products_seconds": 2.0,
         }
 
     results = {
@@ -108,7 +118,8 @@ def test_the_table_prints_both_ratios_with_their_range() -> None:
         ("mlp", "torch"): [result("torch", 80.0, 0.04), result("torch", 100.0, 0.02)],
     }
     row = table(results, peak_flops=1e10).splitlines()[2]
-    assert row.endswith("| 1.40x (0.80-2.00) | 1.00x (0.50-1.50) |"), row
+    # the products alone: 2 s against PyTorch's steps of 128/80 = 1.6 s and 128/100 = 1.28 s
+    assert row.endswith("| 1.40x (0.80-2.00) | 1.00x (0.50-1.50) | 1.41x (1.25-1.56) |"), row
 
 
 def test_the_profile_prints_every_layer_and_skips_the_unused_input_gradient() -> None:
