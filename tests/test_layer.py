@@ -70,6 +70,35 @@ def test_backward_computes_dx_only_when_the_input_needs_it() -> None:
     np.testing.assert_array_equal(layer.backward(dout), 2 * dout)
 
 
+def test_the_trainer_computes_no_input_gradient_for_the_data() -> None:
+    """``fit_epoch`` (given, in ``models``) turns the flag off on the first layer only."""
+    import reference.models as models
+
+    recipe = models.two_layer_net(np.random.default_rng(0))
+    first, last = recipe.model[0], recipe.model[2]
+    calls = {"first": 0, "last": 0}
+
+    def counting(layer: Layer, key: str) -> None:
+        original = layer.backward_input
+
+        def backward_input(dout: np.ndarray) -> np.ndarray:
+            calls[key] += 1
+            return original(dout)
+
+        layer.backward_input = backward_input
+
+    counting(first, "first")
+    counting(last, "last")
+    rng = np.random.default_rng(1)
+    images = rng.random((2 * recipe.batch_size, 1, 28, 28), dtype=np.float32)
+    labels = rng.integers(0, 10, size=len(images))
+    models.fit_epoch(recipe, images, labels, rng)
+    assert not first.needs_input_grad and last.needs_input_grad
+    assert calls == {"first": 0, "last": 2}, (
+        f"backward_input ran {calls} times in two steps: the first layer's input is the data"
+    )
+
+
 def test_an_unwritten_layer_says_which_method_is_missing() -> None:
     with pytest.raises(NotImplementedError, match=r"Layer\.forward"):
         Layer().forward(np.zeros(2))
