@@ -155,9 +155,10 @@ class SGD(Optimizer):
 class Adam(Optimizer):
     """Adam: momentum on the gradient, divided by a running estimate of its magnitude.
 
-    The update is PyTorch's ``torch.optim.Adam``. With ``t`` the number of ``step`` calls so
-    far (1 at the first call: one count per call, shared by every parameter), for each
-    parameter ``p`` with gradient ``grad_t`` (``lambda`` the weight decay)::
+    The update is PyTorch's ``torch.optim.Adam``. With ``t`` the number of steps of the
+    parameter so far, this one included (1 at its first step; PyTorch's ``state["step"]``: a
+    parameter that joins the model later starts its own count at 1), for each parameter ``p``
+    with gradient ``grad_t`` (``lambda`` the weight decay)::
 
         g_t     = grad_t + lambda * p_{t-1}                  L2 weight decay
         m_t     = beta1 * m_{t-1} + (1 - beta1) * g_t        first moment, m_0 = 0
@@ -173,13 +174,15 @@ class Adam(Optimizer):
 
     The contract of ``step(params, grads)`` is :class:`SGD`'s: parameters changed in place,
     gradients only read, dtypes kept; the moments are kept per parameter name in ``self.m``
-    and ``self.v`` (created at a name's first step with the parameter's shape and dtype), the
-    step count in ``self.t``. The constructor (argument checks: ``betas`` a pair in [0, 1),
-    ``eps > 0``, ``weight_decay >= 0``) and the first line of ``step`` are given.
+    and ``self.v`` (created at a name's first step with the parameter's shape and dtype), and
+    its step count in ``self.steps`` (``name -> t``). The constructor (argument checks:
+    ``betas`` a pair in [0, 1), ``eps > 0``, ``weight_decay >= 0``) and the first line of
+    ``step`` are given.
 
     What the grader checks: the first step against the step sizes that the usual mistakes
     give, three steps of a constant gradient, a gradient that changes sign, weight decay, one
-    step count per call whatever the number of parameters, random trajectories against
+    step per call for every parameter, a parameter that joins after three steps (its first
+    step moves it by about lr), random trajectories against
     PyTorch's equations (to 1e-8, with large ``eps`` too), in-place updates, unchanged
     gradients, float32 kept, state that follows the names.
 
@@ -206,7 +209,7 @@ class Adam(Optimizer):
         self.beta1, self.beta2 = (float(beta) for beta in betas)
         self.eps = float(eps)
         self.weight_decay = float(weight_decay)
-        self.t = 0  # the number of step calls so far
+        self.steps: dict[str, int] = {}  # name -> t, the steps of that parameter so far
         self.m: dict[str, np.ndarray] = {}  # name -> first moment, created at the first step
         self.v: dict[str, np.ndarray] = {}  # name -> second moment
 

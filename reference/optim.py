@@ -220,9 +220,10 @@ class SGD(Optimizer):
 class Adam(Optimizer):
     """Adam: momentum on the gradient, divided by a running estimate of its magnitude.
 
-    The update is PyTorch's ``torch.optim.Adam``. With ``t`` the number of ``step`` calls so
-    far (1 at the first call: one count per call, shared by every parameter), for each
-    parameter ``p`` with gradient ``grad_t`` (``lambda`` the weight decay)::
+    The update is PyTorch's ``torch.optim.Adam``. With ``t`` the number of steps of the
+    parameter so far, this one included (1 at its first step; PyTorch's ``state["step"]``: a
+    parameter that joins the model later starts its own count at 1), for each parameter ``p``
+    with gradient ``grad_t`` (``lambda`` the weight decay)::
 
         g_t     = grad_t + lambda * p_{t-1}                  L2 weight decay
         m_t     = beta1 * m_{t-1} + (1 - beta1) * g_t        first moment, m_0 = 0
@@ -238,13 +239,15 @@ class Adam(Optimizer):
 
     The contract of ``step(params, grads)`` is :class:`SGD`'s: parameters changed in place,
     gradients only read, dtypes kept; the moments are kept per parameter name in ``self.m``
-    and ``self.v`` (created at a name's first step with the parameter's shape and dtype), the
-    step count in ``self.t``. The constructor (argument checks: ``betas`` a pair in [0, 1),
-    ``eps > 0``, ``weight_decay >= 0``) and the first line of ``step`` are given.
+    and ``self.v`` (created at a name's first step with the parameter's shape and dtype), and
+    its step count in ``self.steps`` (``name -> t``). The constructor (argument checks:
+    ``betas`` a pair in [0, 1), ``eps > 0``, ``weight_decay >= 0``) and the first line of
+    ``step`` are given.
 
     What the grader checks: the first step against the step sizes that the usual mistakes
     give, three steps of a constant gradient, a gradient that changes sign, weight decay, one
-    step count per call whatever the number of parameters, random trajectories against
+    step per call for every parameter, a parameter that joins after three steps (its first
+    step moves it by about lr), random trajectories against
     PyTorch's equations (to 1e-8, with large ``eps`` too), in-place updates, unchanged
     gradients, float32 kept, state that follows the names.
 
@@ -271,7 +274,7 @@ class Adam(Optimizer):
         self.beta1, self.beta2 = (float(beta) for beta in betas)
         self.eps = float(eps)
         self.weight_decay = float(weight_decay)
-        self.t = 0  # the number of step calls so far
+        self.steps: dict[str, int] = {}  # name -> t, the steps of that parameter so far
         self.m: dict[str, np.ndarray] = {}  # name -> first moment, created at the first step
         self.v: dict[str, np.ndarray] = {}  # name -> second moment
 
@@ -284,14 +287,15 @@ class Adam(Optimizer):
         # HINT 2: At t = 1: m_1 = (1 - beta1) g, v_1 = (1 - beta2) g^2, so mhat_1 = g and
         #   vhat_1 = g^2: p moves by lr g / (|g| + eps), about lr sign(g). Without the
         #   corrections it moves (1 - beta1) / sqrt(1 - beta2) = 3.16 times that.
-        # HINT 3: m, v, mhat and vhat all have the shape of p (elementwise); t is one integer of
-        #   the optimizer, counted once per call before the loop over names; m and v of a name
-        #   are created once, zeros of p's shape and dtype, and updated in place so that they
-        #   carry over to the next call; the corrected moments are new arrays.
-        # HINT 4: Count the call in t. For each name: g is the gradient plus lambda times p; m
-        #   becomes beta1 m plus (1 - beta1) g, v becomes beta2 v plus (1 - beta2) g squared;
-        #   divide copies of them by 1 - beta1^t and 1 - beta2^t; decrease p in place by lr
-        #   times the corrected m over (the square root of the corrected v, plus eps).
+        # HINT 3: m, v, mhat and vhat all have the shape of p (elementwise); t is one integer per
+        #   name, kept in self.steps and raised by one each time that name is stepped; m and v
+        #   of a name are created once, zeros of p's shape and dtype, and updated in place so
+        #   that they carry over to the next call; the corrected moments are new arrays.
+        # HINT 4: For each name: count its step (t is 1 the first time the name is seen, one more
+        #   at each later call); g is the gradient plus lambda times p; m becomes beta1 m plus
+        #   (1 - beta1) g, v becomes beta2 v plus (1 - beta2) g squared; divide copies of them by
+        #   1 - beta1^t and 1 - beta2^t; decrease p in place by lr times the corrected m over
+        #   (the square root of the corrected v, plus eps).
         # DERIVATION:
         #   Like SGD, Adam is defined, not derived; the one thing to work out is why the bias
         #   corrections are there. Every quantity has the shape of $p$ (all operations are
@@ -309,8 +313,10 @@ class Adam(Optimizer):
         #
         #   and at $t = 1$, $\hat m_1 = g_1$, $\hat v_1 = g_1^2$: the first step is
         #   $\eta\, g_1 / (|g_1| + \epsilon) \approx \eta\, \mathrm{sign}(g_1)$ whatever the
-        #   scale of the gradient, so $\eta$ is a step size. $t$ counts calls, not parameters:
-        #   every parameter of one call uses the same $t$.
+        #   scale of the gradient, so $\eta$ is a step size. $t$ counts the steps *of the
+        #   parameter*: the sums above run over its own gradients, so a parameter that joins the
+        #   model after others have stepped starts at $t = 1$ (and its first step is again
+        #   about $\eta$); within one call every parameter is stepped once.
         # MISTAKES:
         #   - No bias correction: `Adam(lr=0.01).step from w=1 with gradient [3.0, -0.02, 0.001,
         #     -50.0]: 1 - params['w'] (the step) differs from the expected values ... worst element
@@ -320,9 +326,15 @@ class Adam(Optimizer):
         #   - eps inside the square root: `... worst element [2]: got 0.00995037, expected
         #     0.0099999`, then `likely mistake: eps inside the square root: the statement adds it to
         #     the square root of v_hat`.
-        #   - t counted once per parameter: `Adam(lr=0.1): one step from a = b = c = 0 with gradient
-        #     1 for each gave a=-0.1, b=-0.0744137, ...`, then `likely mistake: t counted once per
-        #     parameter instead of once per step call`.
+        #   - One count for all the parameters, raised once per parameter: `Adam(lr=0.1): one step
+        #     from a = b = c = 0 with gradient 1 for each gave a=-0.1, b=-0.0744137, ...`, then
+        #     `likely mistake: one step count shared by the parameters and raised for each of them:
+        #     each parameter counts its own steps, one per call`.
+        #   - One count per call, shared by every parameter (the Adam paper's t, not PyTorch's):
+        #     `Adam(lr=0.01, weight_decay=0.01): 3 steps of W, then step({W, c}) with c new:
+        #     params['c'] (PyTorch: about -lr at its first step) differs ... worst element [0]: got
+        #     -0.00581128, expected -0.01`, then `likely mistake: one step count for the whole
+        #     optimizer: c's first step was corrected as a fourth step`.
         #   - Moments created anew at every step: `Adam(lr=0.1): from w=0, a step with gradient 1
         #     then one with gradient -1: params['w'] differs from the expected values ... got
         #     -0.0255863, expected -0.0947368`, then `likely mistake: the second step does not
@@ -330,16 +342,16 @@ class Adam(Optimizer):
         #     the second as they should be (nox -s hint -- optim)`.
         # STATED: grads[name] + self.weight_decay * param
         # STATED: self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
-        # STATED: 1 - self.beta1**self.t
-        # STATED: 1 - self.beta2**self.t
+        # STATED: 1 - self.beta1**t
+        # STATED: 1 - self.beta2**t
         # STATED: (1 - self.beta1) * g
         # STATED: (1 - self.beta2) * g * g
-        self.t += 1
-        m_correction = 1 - self.beta1**self.t
-        v_correction = 1 - self.beta2**self.t
         # As in SGD, every product goes into a scratch array kept by the optimizer (``out=``):
         # the arithmetic of the equations in their order, and nothing allocated per step.
         for name, param in params.items():
+            t = self.steps[name] = self.steps.get(name, 0) + 1  # this parameter's steps
+            m_correction = 1 - self.beta1**t
+            v_correction = 1 - self.beta2**t
             g = grads[name]  # read, never written
             if self.weight_decay:  # g = grad + lambda p, in a scratch array
                 g = np.multiply(param, self.weight_decay, out=self.work("g", name, param))

@@ -720,8 +720,8 @@ def adam_step(
     weight_decay: float = 0.0,
 ) -> None:
     beta1, beta2 = betas
-    state["t"] = t = state.get("t", 0) + 1
     for name, p in params.items():
+        state["t", name] = t = state.get(("t", name), 0) + 1  # PyTorch's state["step"]
         g = grads[name] + weight_decay * p
         m, v = state.get(("m", name), 0.0), state.get(("v", name), 0.0)
         state["m", name] = m = beta1 * m + (1 - beta1) * g
@@ -1218,21 +1218,13 @@ def test_the_window_oracles_match_the_loop_oracles() -> None:
             )
 
 
-# ------------------------------------------------------------------------------ findings
+# ------------------------------------------------------------------------------ late parameters
 #
-# Two tests of what reference/optim.py does when the parameters of a model change under an
-# optimizer that has already stepped. Both fail on the reference today (strict xfail: they
-# turn into failures once it is fixed, to remind whoever fixes it to drop the mark). They
-# judge no exercise (no mark: the grader never runs them against a learner's code), since the
-# statement of the optim exercise says what the reference does today.
+# What an optimizer does when the parameters of a model change under it after it has stepped.
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="reference/optim.py: Adam's step count t is one per optimizer, so a parameter that "
-    "joins at step t > 1 gets the bias correction of t steps, not of its own first step",
-)
-def test_finding_adam_corrects_a_late_parameter_for_its_own_steps(impl) -> None:
+@pytest.mark.exercise("optim")
+def test_adam_counts_the_steps_of_a_late_parameter_from_one(impl) -> None:
     """PyTorch counts Adam's steps per parameter: a parameter's first update moves it by lr."""
     optimizer = ADAM.build(impl)
     rng = np.random.default_rng(12)
@@ -1242,13 +1234,21 @@ def test_finding_adam_corrects_a_late_parameter_for_its_own_steps(impl) -> None:
     params["c"] = np.zeros(3)  # a layer added to the model
     grads = {"W": rng.standard_normal((2, 2)), "c": np.full(3, 0.5)}
     optimizer.step(params, grads)
-    want = {"c": np.zeros(3)}
+    want, shared = {"c": np.zeros(3)}, {"c": np.zeros(3)}
     adam_step({}, want, {"c": grads["c"]}, **ADAM.options)  # c's first step: t = 1 for c
+    adam_step({("t", "c"): 3}, shared, {"c": grads["c"]}, **ADAM.options)  # t = 4, the call's
+    hint = None
+    if np.allclose(params["c"], shared["c"], rtol=1e-6):
+        hint = (
+            "one step count for the whole optimizer: c's first step was corrected as a fourth "
+            "step (each parameter counts its own steps, as PyTorch's state['step'])"
+        )
     assert_close(
         params["c"],
         want["c"],
         call="Adam(lr=0.01, weight_decay=0.01): 3 steps of W, then step({W, c}) with c new",
         what="params['c'] (PyTorch: about -lr at its first step)",
+        hint=hint,
     )
 
 

@@ -89,6 +89,14 @@ MUTANTS = (
         "bias-corrected",
     ),
     Mutant(
+        "Adam counts one step per call for all the parameters (the paper's t)",
+        "optim",
+        "t = self.steps[name] = self.steps.get(name, 0) + 1  # this parameter's steps",
+        # the first name of a call raises the count, the others take it: one t per call
+        "t = self.steps[name] = max(self.steps.values(), default=0) + (name == next(iter(params)))",
+        "one step count for the whole optimizer",
+    ),
+    Mutant(
         "Sequential backward in forward order",
         "network",
         "for layer in reversed(self.layers):",

@@ -414,7 +414,7 @@ def test_adam_weight_decay_is_added_to_the_gradient(impl) -> None:
 
 
 def test_adam_counts_one_step_per_call_for_every_parameter(impl) -> None:
-    # two parameters with the same gradient must move the same: t is shared, counted per call
+    # parameters with the same gradient must move the same: each counts one step per call
     optimizer = impl.optim.Adam(lr=0.1)
     params = arrays(a=[0.0], b=[0.0], c=[0.0])
     optimizer.step(params, arrays(a=[1.0], b=[1.0], c=[1.0]))
@@ -422,7 +422,8 @@ def test_adam_counts_one_step_per_call_for_every_parameter(impl) -> None:
     assert np.allclose(moved, -0.1 / (1 + 1e-8), rtol=1e-9), (
         "Adam(lr=0.1): one step from a = b = c = 0 with gradient 1 for each gave "
         f"a={moved[0]:.6g}, b={moved[1]:.6g}, c={moved[2]:.6g}, expected -0.1 for each\n"
-        "likely mistake: t counted once per parameter instead of once per step call"
+        "likely mistake: one step count shared by the parameters and raised for each of them: "
+        "each parameter counts its own steps, one per call"
     )
 
 
