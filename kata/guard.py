@@ -1,12 +1,14 @@
 """The judge's files, kept as they were before the code under test ran.
 
-When the worker process runs as an unprivileged user (:mod:`kata.sandbox`), the code under test
-cannot write the judge's files. When it cannot (the judge is not root, or ``nobody`` cannot run
-its Python), this guard is what holds: it keeps the bytes of every file of ``kata/``, ``tests/``,
-``toolkit/`` and ``reference/`` and of the repository's top-level files, checks them after each
-test (size, modification time and inode of each, and the files present), puts back whatever
-changed, removes what appeared, and the test fails saying what its code wrote. A ``conftest.py``
-written at import, a test rewritten, a results file replaced: none survives the test that did it.
+When the worker process runs as an unprivileged user (:mod:`kata.sandbox`), or is confined by
+Landlock (:mod:`kata.landlock`), the code under test cannot write the judge's files. Where
+neither holds (the judge is not root, or ``nobody`` cannot run its Python, and the kernel has
+no Landlock), this guard is what holds; it runs in every grade, as a second line. It keeps the
+bytes of every file of ``kata/``, ``tests/``, ``toolkit/`` and ``reference/`` and of the
+repository's top-level files, checks them after each test (size, modification time and inode
+of each, and the files present), puts back whatever changed, removes what appeared, and the
+test fails saying what its code wrote. A ``conftest.py`` written at import, a test rewritten,
+a results file replaced: none survives the test that did it.
 """
 
 from __future__ import annotations

@@ -16,6 +16,9 @@ The worker, one per exercise graded (:class:`Worker`):
   is not on its path, so ``reference`` does not import there;
 - runs as the user ``nobody`` when the judge runs as root (Gradescope, CI) and ``nobody`` can
   run this Python, so it can write nothing of the judge's; it is killed when the judge ends;
+- confines itself with Landlock before it imports the code under test, where the kernel has it
+  (:mod:`kata.landlock`): whatever its user, it then writes nothing outside its folder, and
+  cannot signal or trace the judge (nor open the judge's pipes through ``/proc``);
 - writes its stack, through :mod:`faulthandler`, to a file the judge reads when a test runs past
   its time limit, or when the worker ends (``os._exit``, a crash): the test then fails naming
   the learner's function.
@@ -605,6 +608,8 @@ class Peer:
             return OPERATIONS[body[0]](*body[1])
         if self.sign == WORKER and kind == "import":
             return __import__(body[0], fromlist=["_"])
+        if self.sign == WORKER and kind == "confinement":
+            return CONFINEMENT[0]
         if self.sign == WORKER and kind == "answers":
             from kata.copies import borrowed_answers
 
@@ -1076,7 +1081,7 @@ class Worker:
         kata.mkdir()
         (kata / "__init__.py").write_text("")
         here = Path(__file__).resolve().parent
-        for name in ("sandbox.py", "copies.py"):
+        for name in ("sandbox.py", "copies.py", "landlock.py"):
             shutil.copy(here / name, kata / name)
         (self.folder / WORKER_SCRIPT).write_text(BOOTSTRAP)
         self.stack = tempfile.TemporaryFile(prefix="kata-stack-")  # noqa: SIM115 (kept open)
@@ -1093,7 +1098,7 @@ class Worker:
             for key, value in os.environ.items()
             if key in ("PATH", "LANG", "LC_ALL", "TZ") or key.endswith("_NUM_THREADS")
         }
-        environment["HOME"] = str(self.folder)
+        environment["HOME"] = environment["TMPDIR"] = str(self.folder)  # its one writable place
         command = [sys.executable, "-I", "-B", str(self.folder / WORKER_SCRIPT)]
         command += [str(fd) for fd in inherited]
         command += [str(self.folder / self.package), str(self.root)]
@@ -1117,6 +1122,11 @@ class Worker:
     def module(self, name: str) -> Any:
         """The worker's module ``name`` (imported there)."""
         return self.peer.request("import", name)
+
+    @property
+    def confinement(self) -> str:
+        """What :func:`kata.landlock.confine` did to the worker, in a phrase."""
+        return str(self.peer.request("confinement"))
 
     def borrowed(self, module: Any, answers: Path) -> str | None:
         """:func:`kata.copies.borrowed_answers`, run on the worker's module."""
@@ -1190,7 +1200,8 @@ _DROP: list[dict[str, Any]] = []  # the Popen arguments that drop privileges, on
 def _unprivileged() -> dict[str, Any]:
     """Popen's arguments to run the worker as ``nobody``: when the judge runs as root and
     ``nobody`` can run this Python with numpy (a Python under /root cannot be). Empty
-    otherwise: the worker then runs as the judge's user, which the grader reports."""
+    otherwise: the worker then runs as the judge's user, confined by Landlock where the kernel
+    has it (:mod:`kata.landlock`), and :mod:`kata.guard` keeps the judge's files."""
     if not _DROP:
         drop: dict[str, Any] = {}
         if hasattr(os, "geteuid") and os.geteuid() == 0:
@@ -1209,6 +1220,8 @@ def _unprivileged() -> dict[str, Any]:
 
 # ------------------------------------------------------------------------- the worker's side
 
+CONFINEMENT = ["not a worker"]  # in the worker: what kata.landlock.confine did to it
+
 
 def serve(argv: list[str] | None = None) -> None:
     """The worker's main: ``READ_FD WRITE_FD STACK_FD FOLDER REAL_FOLDER``."""
@@ -1218,6 +1231,12 @@ def serve(argv: list[str] | None = None) -> None:
     faulthandler.register(signal.SIGUSR2, file=stack, all_threads=True)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the judge decides when the worker ends
     _end_with_the_judge()
+    from kata.landlock import confine
+
+    try:  # before any code under test is imported
+        CONFINEMENT[0] = confine(Path(folder).parent)
+    except OSError as error:  # Landlock is there but refused: kata.guard still keeps the files
+        CONFINEMENT[0] = f"not confined: {error}"
     real_exit = os._exit
     os._exit = _exit_writing_stack(real_exit, stack)  # type: ignore[assignment]
     peer = Peer(Channel(int(read_fd), int(write_fd)), WORKER, paths=(folder, real))

@@ -364,7 +364,9 @@ def test_end_to_end_a_hostile_module_fails_only_its_own_exercise(autograder_zip,
     assert numgrad["score"] == numgrad["max_score"] > 0
     assert linear["status"] == "failed"
     assert linear["score"] == 0.0
-    assert "hostile module" in linear["output"]
+    # it fails at import: with its own error, or, in a worker confined by Landlock
+    # (kata.landlock), already at the forgery, whose write is refused
+    assert "hostile module" in linear["output"] or "PermissionError" in linear["output"], linear
     assert document["score"] == numgrad["max_score"]  # not the forged 1000
 
 

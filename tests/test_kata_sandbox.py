@@ -29,6 +29,7 @@ from kata.sandbox import (
     WorkerEndedError,
     remote_frames,
 )
+from tests.processes import processes_mentioning
 from toolkit.layer import Layer
 
 pytestmark = pytest.mark.time_limit(120)
@@ -236,6 +237,51 @@ def test_as_root_the_worker_cannot_write_the_judges_files(worker, tmp_path):
         fresh.stop()
 
 
+CONFINED_MODULE = """\
+import os
+import tempfile
+
+
+def attempts(outside, judge, judge_fd):
+    tried = {}
+    for what, act in [
+        ("write outside", lambda: open(outside, "w").write("forged")),
+        ("signal the judge", lambda: os.kill(judge, 0)),
+        ("open the judge's pipe", lambda: os.open(f"/proc/{judge}/fd/{judge_fd}", os.O_WRONLY)),
+    ]:
+        try:
+            act()
+            tried[what] = "done"
+        except PermissionError:
+            tried[what] = "refused"
+    with tempfile.TemporaryFile() as scratch:  # its own folder stays writable (TMPDIR)
+        scratch.write(b"ok")
+    return tried
+"""
+
+
+def test_a_confined_worker_writes_only_in_its_folder_and_leaves_the_judge_alone(worker, tmp_path):
+    confinement = worker.confinement
+    if confinement.startswith("not confined"):
+        pytest.skip(f"the worker is {confinement}: kata.guard keeps the judge's files")
+    (worker.root / "confined.py").write_text(CONFINED_MODULE)
+    worker.stop()
+    fresh = Worker("exercises", worker.root, REPOSITORY / "toolkit", "exercise confined")
+    outside = tmp_path / "forged.txt"
+    read_end, write_end = os.pipe()  # a descriptor of the judge's, as the report's would be
+    try:
+        confined = fresh.module("exercises.confined")
+        tried = confined.attempts(str(outside), os.getpid(), write_end)
+    finally:
+        fresh.stop()
+        os.close(read_end)
+        os.close(write_end)
+    assert tried["write outside"] == "refused" and not outside.exists(), confinement
+    assert tried["open the judge's pipe"] == "refused", confinement
+    if "no signal" in confinement:  # Landlock ABI 6 and later
+        assert tried["signal the judge"] == "refused", confinement
+
+
 # ------------------------------------------------------------ hostile modules, graded whole
 
 FIND_THE_JUDGE = """\
@@ -326,17 +372,16 @@ def test_hostile_modules_fail_their_own_exercise_and_nothing_else(tmp_path):
 
 
 LINGER = """\
-import os, sys, time
+import sys
 from pathlib import Path
 sys.path.insert(0, {repository!r})
 from kata.sandbox import Worker, adopt_orphans, end_orphans
 
 assert adopt_orphans()
 worker = Worker("exercises", Path({package!r}), Path({repository!r}) / "toolkit", "linger")
-worker.module("exercises.linger").leave_a_daemon({marker!r})
+worker.module("exercises.linger").leave_a_daemon()
 worker.stop()
 print("ended", end_orphans())
-time.sleep(2.5)
 """
 
 
@@ -350,20 +395,19 @@ def test_a_process_left_by_the_code_under_test_is_ended_with_its_worker(tmp_path
             """\
             import os, time
 
-            def leave_a_daemon(marker):
+            def leave_a_daemon():
                 if os.fork() == 0:  # a child, whose own child outlives it: a daemon
                     if os.fork() == 0:
-                        time.sleep(1.5)
-                        open(marker, "w").close()
+                        time.sleep(60)  # waiting to act after the grade
                     os._exit(0)
             """
         )
     )
-    marker = tmp_path / "written-after-the-grade"
-    script = LINGER.format(repository=str(REPOSITORY), package=str(package), marker=str(marker))
+    script = LINGER.format(repository=str(REPOSITORY), package=str(package))
     done = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("ended ") and done.stdout != "ended 0\n", done.stdout
-    assert not marker.exists(), "the daemon outlived its worker"
+    left = processes_mentioning(package)  # the worker's copies live in a folder of this name
+    assert left == [], f"the daemon outlived its worker: processes {left}"
