@@ -183,7 +183,9 @@ def padding_crop_hint(got_shape, x_shape, pad: int) -> str:
             "the padding cut off with negative indices: a slice ending at -pad is empty when "
             "pad = 0"
         )
-    return "the (C, H, W, N) buffer not brought back to (N, C, H, W)?"
+    if tuple(got_shape) == (channels, height, width, n):
+        return "dx is the (C, H, W, N) buffer: its batch axis is not brought back first"
+    return "compare the axes of dx with x_shape, (N, C, H, W)"
 
 
 def test_col2im_accumulates_overlapping_windows(impl):

@@ -338,6 +338,13 @@ MUTANTS = (
         "cols read with its columns in the order (n, i, j)",
     ),
     Mutant(
+        "col2im returns its buffer with the batch axis still last",
+        "conv",
+        "    return dx.transpose(3, 0, 1, 2)  # (N, C, H, W), batch-last in memory",
+        "    return dx",
+        "its batch axis is not brought back",
+    ),
+    Mutant(
         "convolution output reshaped straight to (N, O, OH, OW)",
         "conv",
         "return out.reshape(out_channels, out_height, out_width, n).transpose(3, 0, 1, 2)",
