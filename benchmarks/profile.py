@@ -90,18 +90,16 @@ def inner_parts(clock: Clock, prefix: str, layer: Layer, x: np.ndarray, dout: np
         cols = clock.time(f"{prefix}: im2col", im2col, x, kh, kw, layer.stride, layer.padding)
         clock.time(f"{prefix}: W2 @ cols", np.matmul, w2, cols)
         dout2 = clock.time(
-            f"{prefix}: dout to (O, N*OH*OW)",
-            lambda: dout.transpose(1, 0, 2, 3).reshape(w2.shape[0], -1),
+            f"{prefix}: dout to (O, OH*OW*N)",
+            lambda: dout.transpose(1, 2, 3, 0).reshape(w2.shape[0], -1),
         )
-        clock.time(f"{prefix}: dW = dout2 @ cols.T", np.matmul, dout2, cols.T)
+        clock.time(f"{prefix}: dW = (cols @ dout2.T).T", lambda: (cols @ dout2.T).T)
         if layer.needs_input_grad:
-            dcols = clock.time(
-                f"{prefix}: dcols = W2.T dout (tensordot)", np.tensordot, w2, dout, (0, 1)
-            )
+            dcols = clock.time(f"{prefix}: dcols = W2.T @ dout2", np.matmul, w2.T, dout2)
             clock.time(
                 f"{prefix}: col2im",
                 col2im,
-                dcols.reshape(len(dcols), -1),
+                dcols,
                 x.shape,
                 kh,
                 kw,

@@ -9,12 +9,18 @@ the adjoint of im2col, which adds columns back onto the image.
 
 The layout of ``cols``, the contract of im2col (every test depends on it)::
 
-    cols has shape (C*kh*kw, N*OH*OW)
+    cols has shape (C*kh*kw, OH*OW*N)
     row    r = (c, p, q)  flattened: r = (c*kh + p)*kw + q       (the order of W's last 3 axes)
-    column m = (n, i, j)  flattened: m = (n*OH + i)*OW + j
+    column m = (i, j, n)  flattened: m = (i*OW + j)*N + n        (the batch index n fastest)
     cols[r, m] = xpad[n, c, i*s + p, j*s + q]
 
-with ``xpad`` the input padded with zeros on all four sides and ``s`` the stride.
+with ``xpad`` the input padded with zeros on all four sides and ``s`` the stride. The batch axis
+comes last so that, for stride 1, each kernel position copies rows of ``OW*N`` contiguous
+numbers instead of the ``OW`` of an image row: numpy's copies are fast on long rows, and
+LeNet-5's images are small. Returned as views of the products (no copy back), the layer's
+output and dx keep that order in memory: ``(N, C, H, W)`` arrays whose batch axis varies
+fastest, which the layers after it (ReLU, pooling) keep too. The grader checks values, shapes
+and dtypes, not memory order.
 
 The rule of speed, checked by the grader without a clock (it counts the lines of your Python
 that run): no Python loop whose number of iterations grows with the batch size or the number
@@ -40,8 +46,8 @@ def im2col(x: np.ndarray, kh: int, kw: int, stride: int, padding: int) -> np.nda
         stride, padding: as in the convolution (padding with zeros on all four sides).
 
     Returns:
-        ``cols`` of shape ``(C*kh*kw, N*OH*OW)`` and the dtype of ``x``, in the layout of the
-        module docstring, ``cols[(c, p, q), (n, i, j)] = xpad[n, c, i*s + p, j*s + q]``, with
+        ``cols`` of shape ``(C*kh*kw, OH*OW*N)`` and the dtype of ``x``, in the layout of the
+        module docstring, ``cols[(c, p, q), (i, j, n)] = xpad[n, c, i*s + p, j*s + q]``, with
         OH, OW from ``conv_output_size`` (which raises ValueError when no window fits).
 
     What the grader checks: ``cols`` against a loop over all six indices on random shapes,
@@ -62,7 +68,7 @@ def col2im(
     """The adjoint of ``im2col``: add every column back onto the window it came from.
 
     Args:
-        cols: ``(C*kh*kw, N*OH*OW)``, in the layout of ``im2col``'s result; never modified.
+        cols: ``(C*kh*kw, OH*OW*N)``, in the layout of ``im2col``'s result; never modified.
         x_shape: ``(N, C, H, W)``, the shape of the image to rebuild.
 
     Returns:
@@ -91,11 +97,12 @@ class Conv2d(NaiveConv2d):
     ``needs_input_grad`` is True (the first layer of a network in training skips it).
 
     To derive. Write ``W2[o, r] = W[o, c, p, q]`` with ``r = (c, p, q)`` flattened as in the
-    layout of ``cols``, and ``out2[o, m] = out[n, o, i, j]`` with ``m = (n, i, j)``. Show that
+    layout of ``cols``, and ``out2[o, m] = out[n, o, i, j]`` with ``m = (i, j, n)``. Show that
     the definition reads ``out2[o, m] = b[o] + sum_r W2[o, r] cols[r, m]``; then, with
     ``dout2[o, m] = dout[n, o, i, j]``, derive ``dL/dW2``, ``dL/db`` and ``dL/dcols`` in index
     form, and dx from ``dL/dcols`` (col2im is the adjoint of im2col). Watch the order of the
-    axes: ``out2`` has the channel axis first, the layer's output has the batch axis first.
+    axes: ``out2`` is read as ``(O, OH, OW, N)``, the channel axis first and the batch axis
+    last; the layer's output is ``(N, O, OH, OW)``.
 
     What the grader checks: the naive layer's checks (a worked example, the oracle, gradients
     against central differences, float32, views, the latest forward, bad inputs), the usual

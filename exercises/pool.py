@@ -18,6 +18,12 @@ that selects the value at (p, q) of every window at once. The rule of speed, che
 grader by counting the lines of your Python that run: no Python loop whose number of iterations
 grows with the batch or the number of windows; a loop over the ``k*k`` positions in the window
 is allowed.
+
+Memory order, for speed only (the grader checks values, shapes and dtypes): the convolution's
+output is an ``(N, C, H, W)`` array whose batch axis varies fastest in memory. Arrays created in
+the memory order of the arrays they are computed with (numpy's "K" order, which ``zeros_like``
+and ufuncs keep) let every elementwise operation run on matching layouts; a C-ordered array
+mixed with a batch-last one makes numpy read one of them in short strided pieces.
 """
 
 from __future__ import annotations
@@ -138,10 +144,11 @@ class Flatten(Layer):
     """``(N, d1, d2, ...) -> (N, d1*d2*...)``: one row per sample, for a ``Linear`` layer.
 
     ``out[n, f]`` is the ``f``-th value of sample ``n`` in row-major (C) order. ``forward``
-    keeps what backward needs (``self.x_shape``, declared in the constructor) and starts with a
+    keeps what backward needs (``self.x``, declared in the constructor) and starts with a
     given check (a ``ValueError`` for fewer than 2 axes); ``backward(dout)`` returns dx of the
-    shape of the latest forward input. Flatten moves values without changing them: derive dx
-    from that. No copy is needed for a contiguous input.
+    shape of the latest forward input, in that input's memory order (for the speed of the
+    layer before, see the module docstring; not graded). Flatten moves values without changing
+    them: derive dx from that. No copy is needed for a contiguous input.
 
     What the grader checks: the rows against the samples (a non-contiguous input among the
     cases), dx, central differences, the latest forward.
@@ -149,7 +156,7 @@ class Flatten(Layer):
 
     def __init__(self) -> None:
         super().__init__()
-        self.x_shape: tuple[int, ...]  # forward keeps the shape of its input
+        self.x: np.ndarray  # forward keeps its input (its shape and memory order)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         """``(N, ...) -> (N, prod(...))``."""

@@ -16,6 +16,12 @@ that selects the value at (p, q) of every window at once. The rule of speed, che
 grader by counting the lines of your Python that run: no Python loop whose number of iterations
 grows with the batch or the number of windows; a loop over the ``k*k`` positions in the window
 is allowed.
+
+Memory order, for speed only (the grader checks values, shapes and dtypes): the convolution's
+output is an ``(N, C, H, W)`` array whose batch axis varies fastest in memory. Arrays created in
+the memory order of the arrays they are computed with (numpy's "K" order, which ``zeros_like``
+and ufuncs keep) let every elementwise operation run on matching layouts; a C-ordered array
+mixed with a batch-last one makes numpy read one of them in short strided pieces.
 """
 
 from __future__ import annotations
@@ -104,16 +110,20 @@ class MaxPool2d(_Pool2d):
         #   maximum, elementwise, of k*k arrays of shape (N, C, OH, OW).
         # HINT 3: window_slices(OH, OW) gives the k*k indices; each selects an (N, C, OH, OW)
         #   array from x. The running maximum starts as a copy of the first (never a view of x:
-        #   it would write into x).
-        # HINT 4: Start from a copy of x at the first window position, take the elementwise
-        #   maximum with each following position; keep x and the output.
+        #   it would write into x), in x's memory order.
+        # HINT 4: Start from a copy of x at the first window position (keeping its memory
+        #   order), take the elementwise maximum with each following position; keep x and the
+        #   output.
         # DERIVATION:
         #   For each position $(p, q)$ of the window, $X^{(p,q)}_{n,c,i,j} =
         #   x_{n,c,is+p,js+q}$ has shape $(N, C, OH, OW)$ (a strided slice), and
-        #   $\text{out} = \max_{(p,q)} X^{(p,q)}$ elementwise over $k^2$ such arrays.
+        #   $\text{out} = \max_{(p,q)} X^{(p,q)}$ elementwise over $k^2$ such arrays. The
+        #   running maximum is a copy of $X^{(0,0)}$ in the memory order of $x$ ("K" order; a
+        #   plain copy would be C-ordered), so the maxima and backward's arrays, created like
+        #   `out` and `x`, all share one layout.
         # MISTAKES:
         windows = self.window_slices(out_height, out_width)
-        out = x[windows[0]].copy()
+        out = x[windows[0]].copy(order="K")  # in x's memory order
         for index in windows[1:]:
             np.maximum(out, x[index], out=out)
         self.x, self.out = x, out
@@ -259,10 +269,11 @@ class Flatten(Layer):
     """``(N, d1, d2, ...) -> (N, d1*d2*...)``: one row per sample, for a ``Linear`` layer.
 
     ``out[n, f]`` is the ``f``-th value of sample ``n`` in row-major (C) order. ``forward``
-    keeps what backward needs (``self.x_shape``, declared in the constructor) and starts with a
+    keeps what backward needs (``self.x``, declared in the constructor) and starts with a
     given check (a ``ValueError`` for fewer than 2 axes); ``backward(dout)`` returns dx of the
-    shape of the latest forward input. Flatten moves values without changing them: derive dx
-    from that. No copy is needed for a contiguous input.
+    shape of the latest forward input, in that input's memory order (for the speed of the
+    layer before, see the module docstring; not graded). Flatten moves values without changing
+    them: derive dx from that. No copy is needed for a contiguous input.
 
     What the grader checks: the rows against the samples (a non-contiguous input among the
     cases), dx, central differences, the latest forward.
@@ -270,7 +281,7 @@ class Flatten(Layer):
 
     def __init__(self) -> None:
         super().__init__()
-        self.x_shape: tuple[int, ...]  # forward keeps the shape of its input
+        self.x: np.ndarray  # forward keeps its input (its shape and memory order)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         """``(N, ...) -> (N, prod(...))``."""
@@ -293,7 +304,7 @@ class Flatten(Layer):
         #   - The batch axis not kept first: `Flatten() on x of shape (2, 3, 4, 5): output has the
         #     wrong shape`, `returned shape (60, 2), expected (2, 60)`, then `likely mistake: the
         #     batch axis must stay first: one row per sample, its values in their order`.
-        self.x_shape = x.shape
+        self.x = x
         return x.reshape(x.shape[0], -1)
         # END SOLUTION
 
@@ -302,7 +313,12 @@ class Flatten(Layer):
         # BEGIN SOLUTION
         # DERIVATION:
         #   With $\partial L / \partial x_{n,\iota(f)} = \text{dout}_{n,f}$ (see forward),
-        #   dx holds the values of dout, shape $(N, \prod_k d_k)$, read back in the shape kept
-        #   by the latest forward, $(N, d_1, \dots, d_k)$.
-        return dout.reshape(self.x_shape)
+        #   dx holds the values of dout, shape $(N, \prod_k d_k)$, read back in the shape of
+        #   the latest forward's input, $(N, d_1, \dots, d_k)$, and written into an array of
+        #   that input's memory order: after a convolution and a pooling that order is batch
+        #   last, and the pooling's backward then reads dx, its dout, at the speed of its own
+        #   arrays (a C-ordered dout measured twice as slow in LeNet-5's second pooling).
+        dx = np.empty_like(self.x, dtype=dout.dtype)  # x's shape and memory order
+        dx[...] = dout.reshape(self.x.shape)
+        return dx
         # END SOLUTION

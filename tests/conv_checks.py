@@ -146,7 +146,8 @@ def diagnose_conv_backward(layer: Layer, x: np.ndarray) -> str | None:
     with what each mistake gives, computed by :func:`tests.oracles.conv2d_backward_oracle`:
     overlapping windows overwriting each other in dx; dW of one sample only; db averaged over
     the output positions or taken at one position; W2's gradient transposed before the reshape;
-    dout flattened to (O, N*OH*OW) without bringing its channel axis first.
+    dout flattened to (O, OH*OW*N) without moving its batch axis last, or with its batch axis
+    before the positions.
     """
     W, stride, pad = layer.params["W"], layer.stride, layer.padding
     out_channels, _, kh, kw = W.shape
@@ -177,14 +178,30 @@ def diagnose_conv_backward(layer: Layer, x: np.ndarray) -> str | None:
                 "grads['W'] holds the right numbers in the wrong places: the gradient of W2 "
                 "built as (C*kh*kw, O), the transpose of W2's shape, then reshaped to W's shape"
             )
-    if n > 1 and out_channels > 1:
-        g_misread = g.reshape(out_channels, n, oh, ow).transpose(1, 0, 2, 3)
+    # dout2 (O, OH*OW*N) misread from dout; each g_misread is the upstream gradient the layer
+    # then differentiates: g_misread[n, o, i, j] = dout2[o, (i*OW + j)*N + n]
+    misreadings = [
+        (
+            g.reshape(out_channels, oh, ow, n).transpose(3, 0, 1, 2),
+            "dout2 read from dout (N, O, OH, OW) with its batch axis still first: "
+            "dout2[o, m] is then not the gradient of out2[o, m]",
+        ),
+        (
+            g.transpose(1, 0, 2, 3).reshape(out_channels, oh, ow, n).transpose(3, 0, 1, 2),
+            "dout2 built as (O, N*OH*OW), its columns in the order (n, i, j), where cols has "
+            "them (i, j, n), the batch index fastest",
+        ),
+    ]
+    for g_misread, mistake in misreadings if n > 1 else []:
         misread = conv2d_backward_oracle(x, W, g_misread, stride, pad)
-        if any(close(got, wrong) for got, wrong in zip((dx, dW, db), misread, strict=True)):
-            return (
-                "dout2 read from dout (N, O, OH, OW) with its batch axis still first: "
-                "dout2[o, m] is then not the gradient of out2[o, m]"
-            )
+        truth = (true_dx, true_dW, true_db)
+        # a match counts where the misreading changes the result (it permutes dout within each
+        # channel for the second one, which leaves db as it is)
+        if any(
+            close(got, wrong) and not close(wrong, true)
+            for got, wrong, true in zip((dx, dW, db), misread, truth, strict=True)
+        ):
+            return mistake
     if n > 1:
         for sample, which in [(0, "the first sample"), (n - 1, "the last sample")]:
             alone = np.zeros_like(g)

@@ -154,23 +154,41 @@ def windows_per_pixel(
 
 
 def im2col_oracle(x: np.ndarray, kh: int, kw: int, stride: int, padding: int) -> np.ndarray:
-    """``cols[(c, p, q), (n, i, j)] = xpad[n, c, i*s + p, j*s + q]``, one entry at a time.
+    """``cols[(c, p, q), (i, j, n)] = xpad[n, c, i*s + p, j*s + q]``, one entry at a time.
 
-    Rows are ``(c*kh + p)*kw + q``, columns ``(n*OH + i)*OW + j``: shape ``(C*kh*kw, N*OH*OW)``.
+    Rows are ``(c*kh + p)*kw + q``, columns ``(i*OW + j)*N + n``: shape ``(C*kh*kw, OH*OW*N)``.
     """
     n_samples, channels, height, width = x.shape
     xpad = zero_padded(x, padding)
     oh, ow = output_size(height, kh, stride, padding), output_size(width, kw, stride, padding)
-    cols = np.zeros((channels * kh * kw, n_samples * oh * ow))
+    cols = np.zeros((channels * kh * kw, oh * ow * n_samples))
     for c in range(channels):
         for p in range(kh):
             for q in range(kw):
                 for n in range(n_samples):
                     for i in range(oh):
                         for j in range(ow):
-                            row, column = (c * kh + p) * kw + q, (n * oh + i) * ow + j
+                            row, column = (c * kh + p) * kw + q, (i * ow + j) * n_samples + n
                             cols[row, column] = xpad[n, c, i * stride + p, j * stride + q]
     return cols
+
+
+def col2im_oracle(
+    cols: np.ndarray, x_shape: tuple[int, ...], kh: int, kw: int, stride: int, padding: int
+) -> np.ndarray:
+    """The adjoint of :func:`im2col_oracle`: every entry of ``cols`` added onto its pixel."""
+    n_samples, channels, height, width = x_shape
+    oh, ow = output_size(height, kh, stride, padding), output_size(width, kw, stride, padding)
+    dxpad = np.zeros((n_samples, channels, height + 2 * padding, width + 2 * padding))
+    for c in range(channels):
+        for p in range(kh):
+            for q in range(kw):
+                for n in range(n_samples):
+                    for i in range(oh):
+                        for j in range(ow):
+                            row, column = (c * kh + p) * kw + q, (i * ow + j) * n_samples + n
+                            dxpad[n, c, i * stride + p, j * stride + q] += cols[row, column]
+    return dxpad[:, :, padding : padding + height, padding : padding + width]
 
 
 def diagnose_conv_output(
@@ -186,7 +204,8 @@ def diagnose_conv_output(
 
     ``expected`` is ``conv2d_oracle(x, W, b, stride, padding)``. Tried in order: the wrong
     output shape, a flipped kernel (convolution instead of cross-correlation), a missing bias,
-    an output of channel axis first reshaped instead of transposed.
+    the product ``(O, OH*OW*N)`` of im2col's layout reshaped instead of transposed, or read
+    with its columns batch axis first.
     None when ``got`` is close to ``expected`` or no such explanation fits.
     """
     if np.shape(got) != expected.shape:
@@ -203,11 +222,21 @@ def diagnose_conv_output(
     if close(got, conv2d_oracle(x, W, np.zeros_like(b), stride, padding)):
         return "the bias b is missing"
     n, out_channels, out_height, out_width = expected.shape
-    channels_first = expected.transpose(1, 0, 2, 3).reshape(n, out_channels, out_height, out_width)
-    if n > 1 and out_channels > 1 and close(got, channels_first):
+    if n == 1:
+        return None  # the batch axis can be misplaced only when it has more than one sample
+    product = expected.transpose(1, 2, 3, 0)  # out2 of the layout, (O, OH, OW, N)
+    if close(got, product.reshape(expected.shape)):
         return (
-            "the values are right but in the wrong places: an output computed channel axis "
-            "first, (O, N, OH, OW), reshaped to (N, O, OH, OW) where its axes must be swapped"
+            "the values are right but in the wrong places: the product (O, OH*OW*N), whose "
+            "columns are (i, j, n), reshaped to (N, O, OH, OW) where it must be read as "
+            "(O, OH, OW, N) and its batch axis moved first"
+        )
+    batch_first = product.reshape(out_channels, n, out_height, out_width).transpose(1, 0, 2, 3)
+    if out_height * out_width > 1 and close(got, batch_first):
+        return (
+            "the values are right but in the wrong places: the product's columns read in the "
+            "order (n, i, j), the batch axis first, where im2col's layout has them (i, j, n), "
+            "the batch index fastest"
         )
     return None
 

@@ -28,7 +28,13 @@ from tests.conv_checks import (
     check_rejects_bad_inputs,
     conv_cases,
 )
-from tests.oracles import assert_lines_do_not_grow, im2col_oracle
+from tests.oracles import (
+    assert_lines_do_not_grow,
+    col2im_oracle,
+    im2col_oracle,
+    matching_mistake,
+    output_size,
+)
 
 pytestmark = pytest.mark.exercise("conv")
 
@@ -40,6 +46,37 @@ def im2col_call(x_shape, kh, kw, stride, pad) -> str:
 # --------------------------------------------------------------------------------- im2col
 
 
+IM2COL_POINTER = (
+    "check the layout cols[(c, p, q), (i, j, n)] = xpad[n, c, i*s + p, j*s + q], shape "
+    "(C*kh*kw, OH*OW*N): the order of the axes before the final reshape, the stride of the "
+    "slices and the padding on both sides (nox -s hint -- conv)"
+)
+
+
+def batch_first_columns(cols: np.ndarray, x_shape, kh, kw, stride, pad) -> np.ndarray:
+    """``cols`` of the layout with its columns reordered to (n, i, j): the batch axis first."""
+    n, _, height, width = x_shape
+    oh, ow = output_size(height, kh, stride, pad), output_size(width, kw, stride, pad)
+    return cols.reshape(len(cols), oh, ow, n).transpose(0, 3, 1, 2).reshape(len(cols), -1)
+
+
+def im2col_mistake(cols: object, expected: np.ndarray, x_shape, kh, kw, stride, pad) -> str | None:
+    """The usual layout mistake that explains a wrong ``cols``, when the numbers show one."""
+    if x_shape[0] == 1 or expected.shape[1] == x_shape[0]:
+        return None  # one sample, or one output position: both orders agree
+    batch_first = batch_first_columns(expected, x_shape, kh, kw, stride, pad)
+    return matching_mistake(
+        cols,
+        [
+            (
+                batch_first,
+                "the columns are in the order (n, i, j), the batch axis first: the layout asks "
+                "m = (i*OW + j)*N + n, the batch index fastest",
+            )
+        ],
+    )
+
+
 @given(case=conv_cases())
 @example(case=(2, 2, 1, (3, 2), 2, 1, 5, 6))
 def test_im2col_matches_oracle(impl, case):
@@ -49,14 +86,15 @@ def test_im2col_matches_oracle(impl, case):
     cols = impl.conv.im2col(x, kh, kw, stride, pad)
     call = im2col_call(x.shape, kh, kw, stride, pad)
     assert_unchanged(before, x, call=call, what="input x")
+    expected = im2col_oracle(x, kh, kw, stride, pad)
+    mistake = im2col_mistake(cols, expected, x.shape, kh, kw, stride, pad)
     assert_close(
         cols,
-        im2col_oracle(x, kh, kw, stride, pad),
+        expected,
         call=call,
         what="cols",
-        hint="the layout is cols[(c, p, q), (n, i, j)] = xpad[n, c, i*s + p, j*s + q], "
-        "shape (C*kh*kw, N*OH*OW): check the order of the axes before the final reshape, "
-        "the stride of the slices and the padding on both sides (nox -s hint -- conv)",
+        hint=mistake,
+        pointer=None if mistake else IM2COL_POINTER,
     )
 
 
@@ -68,7 +106,17 @@ def test_im2col_keeps_float32_and_reads_views(impl):
         f"{call} returned dtype {np.asarray(cols).dtype}, expected float32 "
         "(likely mistake: an intermediate array created as float64, the default dtype)"
     )
-    assert_close(cols, im2col_oracle(x, 3, 2, 1, 1), call=call, what="cols", rtol=1e-6)
+    expected = im2col_oracle(x, 3, 2, 1, 1)
+    mistake = im2col_mistake(cols, expected, x.shape, 3, 2, 1, 1)
+    assert_close(
+        cols,
+        expected,
+        call=call,
+        what="cols",
+        rtol=1e-6,
+        hint=mistake,
+        pointer=None if mistake else IM2COL_POINTER,
+    )
 
 
 # --------------------------------------------------------------------------------- col2im
@@ -76,6 +124,7 @@ def test_im2col_keeps_float32_and_reads_views(impl):
 
 @given(case=conv_cases())
 @example(case=(1, 2, 1, (3, 3), 1, 1, 4, 5))
+@example(case=(2, 2, 1, (3, 2), 2, 1, 5, 6))
 def test_col2im_is_the_adjoint_of_im2col(impl, case):
     """<im2col(x), c> == <x, col2im(c)> for every x and c: col2im is im2col transposed."""
     n, channels, _, (kh, kw), stride, pad, height, width = case
@@ -94,14 +143,32 @@ def test_col2im_is_the_adjoint_of_im2col(impl, case):
         f"{call} returned dx of shape {np.shape(dx)}, expected x_shape = {x.shape}\n"
         f"likely mistake: {padding_crop_hint(np.shape(dx), x.shape, pad)}"
     )
+    mistake = None
+    if n > 1 and expected_cols.shape[1] > n:  # several samples and positions: the orders differ
+        # the columns read in the order (n, i, j): the correct col2im of c with them reordered
+        misread = c.reshape(len(c), n, -1).transpose(0, 2, 1).reshape(c.shape)
+        batch_first = col2im_oracle(misread, x.shape, kh, kw, stride, pad)
+        mistake = matching_mistake(
+            dx,
+            [
+                (
+                    batch_first,
+                    "cols read with its columns in the order (n, i, j), the batch axis first: "
+                    "the layout has m = (i*OW + j)*N + n, the batch index fastest",
+                )
+            ],
+        )
     assert_close(
         np.sum(x * dx),
         np.sum(expected_cols * c),
         call=call,
         what="<x, col2im(c)> (it must equal <im2col(x), c> for every x and c)",
         rtol=1e-9,
-        hint="col2im is not the adjoint of im2col: every entry of cols must go back to the pixel "
-        "it was copied from, summed over the windows that share it, the padding dropped "
+        hint=mistake,
+        pointer=None
+        if mistake
+        else "col2im is not the adjoint of im2col: every entry of cols must go back to the "
+        "pixel it was copied from, summed over the windows that share it, the padding dropped "
         "(nox -s hint -- conv)",
     )
 
@@ -116,7 +183,9 @@ def padding_crop_hint(got_shape, x_shape, pad: int) -> str:
             "the padding cut off with negative indices: a slice ending at -pad is empty when "
             "pad = 0"
         )
-    return "the (C, N, H, W) buffer not transposed back to (N, C, H, W)?"
+    if tuple(got_shape) == (channels, height, width, n):
+        return "dx is the (C, H, W, N) buffer: its batch axis is not brought back first"
+    return "compare the axes of dx with x_shape, (N, C, H, W)"
 
 
 def test_col2im_accumulates_overlapping_windows(impl):

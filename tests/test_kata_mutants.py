@@ -122,8 +122,8 @@ MUTANTS = (
     Mutant(
         "col2im overwrites where windows overlap",
         "conv",
-        "dx_padded[:, :, rows, columns] += cols6[:, p, q]",
-        "dx_padded[:, :, rows, columns] = cols6[:, p, q]",
+        "dx_padded[:, rows, columns] += cols6[:, p, q]",
+        "dx_padded[:, rows, columns] = cols6[:, p, q]",
         "(+=",
     ),
     Mutant(
@@ -318,16 +318,60 @@ MUTANTS = (
     Mutant(
         "convolution dW2 built transposed, then reshaped",
         "conv",
-        "(dout2 @ self.cols.T).reshape(W.shape)",
+        "(self.cols @ dout2.T).T.reshape(W.shape)",
         "(self.cols @ dout2.T).reshape(W.shape)",
         "the transpose of W2's shape",
     ),
     Mutant(
-        "convolution dout2 reshaped without bringing the channel axis first",
+        "convolution dout2 reshaped without moving the batch axis last",
         "conv",
-        "dout2 = dout.transpose(1, 0, 2, 3).reshape(out_channels, -1)",
+        "dout2 = dout.transpose(1, 2, 3, 0).reshape(out_channels, -1)",
         "dout2 = dout.reshape(out_channels, -1)",
         "batch axis still first",
+    ),
+    # The batch-last layout of im2col (columns (i, j, n)) read batch axis first, (n, i, j).
+    Mutant(
+        "im2col columns in the order (n, i, j), the batch axis first",
+        "conv",
+        "return cols.reshape(channels * kh * kw, out_height * out_width * n)",
+        "return cols.transpose(0, 1, 2, 5, 3, 4).reshape(channels * kh * kw, -1)",
+        "the columns are in the order (n, i, j), the batch axis first",
+    ),
+    Mutant(
+        "col2im reads the columns in the order (n, i, j)",
+        "conv",
+        "cols6 = cols.reshape(channels, kh, kw, out_height, out_width, n)",
+        "cols6 = cols.reshape(channels, kh, kw, n, out_height, out_width)\n"
+        "    cols6 = cols6.transpose(0, 1, 2, 4, 5, 3)",
+        "cols read with its columns in the order (n, i, j)",
+    ),
+    Mutant(
+        "col2im returns its buffer with the batch axis still last",
+        "conv",
+        "    return dx.transpose(3, 0, 1, 2)  # (N, C, H, W), batch-last in memory",
+        "    return dx",
+        "its batch axis is not brought back",
+    ),
+    Mutant(
+        "convolution output reshaped straight to (N, O, OH, OW)",
+        "conv",
+        "return out.reshape(out_channels, out_height, out_width, n).transpose(3, 0, 1, 2)",
+        "return out.reshape(n, out_channels, out_height, out_width)",
+        "where it must be read as (O, OH, OW, N)",
+    ),
+    Mutant(
+        "convolution output read batch axis first, (O, N, OH, OW)",
+        "conv",
+        "return out.reshape(out_channels, out_height, out_width, n).transpose(3, 0, 1, 2)",
+        "return out.reshape(out_channels, n, out_height, out_width).transpose(1, 0, 2, 3)",
+        "the product's columns read",
+    ),
+    Mutant(
+        "convolution dout2 with the batch axis before the positions",
+        "conv",
+        "dout2 = dout.transpose(1, 2, 3, 0).reshape(out_channels, -1)",
+        "dout2 = dout.transpose(1, 0, 2, 3).reshape(out_channels, -1)",
+        "its columns in the order (n, i, j), where cols has",
     ),
     Mutant(
         "Tanh keeps the output of its first forward",
