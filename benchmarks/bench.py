@@ -171,7 +171,9 @@ def step_products(recipe: Recipe, batch_size: int) -> list[tuple[int, int, int]]
     (N, M)`` for its weight gradient and, unless it is the first layer (PyTorch computes no
     gradient for the data either), ``(N, M) @ (M, D)`` for its input gradient. A convolution
     is the same three products on its im2col matrix, in the reference's layout: ``W2 @ cols``
-    is ``(O, C kh kw) @ (C kh kw, P)``, with ``P`` the output positions of the whole batch.
+    is ``(O, C kh kw) @ (C kh kw, P)``, with ``P`` the output positions of the whole batch, its
+    weight gradient ``(cols @ dout2.T).T`` is ``(C kh kw, P) @ (P, O)``, and ``W2.T @ dout2``
+    is ``(C kh kw, O) @ (O, P)``.
     """
     products = []
     x = np.zeros((batch_size, *recipe.input_shape), dtype=np.float32)
@@ -185,7 +187,7 @@ def step_products(recipe: Recipe, batch_size: int) -> list[tuple[int, int, int]]
                 products += [(rows, inputs, outputs), (inputs, rows, outputs)]
                 products += [(rows, outputs, inputs)] if index else []
             else:
-                products += [(outputs, inputs, rows), (outputs, rows, inputs)]
+                products += [(outputs, inputs, rows), (inputs, rows, outputs)]
                 products += [(inputs, outputs, rows)] if index else []
         x = out
     return products

@@ -71,8 +71,8 @@ def test_a_step_counts_the_flops_of_its_matrix_products() -> None:
 def test_a_step_lists_its_matrix_products_in_the_layouts_of_the_reference() -> None:
     recipe = NETWORKS["lenet5"](np.random.default_rng(0))
     products = step_products(recipe, 2)
-    first_conv = [(6, 25, 2 * 28 * 28), (6, 2 * 28 * 28, 25)]  # W2 @ cols, dout2 @ cols.T
-    second_conv = [(16, 150, 200), (16, 200, 150), (150, 16, 200)]  # and W2.T @ dout2
+    first_conv = [(6, 25, 2 * 28 * 28), (25, 2 * 28 * 28, 6)]  # W2 @ cols, cols @ dout2.T
+    second_conv = [(16, 150, 200), (150, 200, 16), (150, 16, 200)]  # and W2.T @ dout2
     first_linear = [(2, 400, 120), (400, 2, 120), (2, 120, 400)]  # x @ W, x.T @ dout, dout @ W.T
     assert products[:8] == first_conv + second_conv + first_linear
 
