@@ -230,8 +230,9 @@ def products_seconds(products: Sequence[tuple[int, int, int]], repeats: int = 20
     return statistics.median(seconds)
 
 
-def core_peak_flops(size: int = BLAS_PEAK_SIZE, repeats: int = 5) -> float:
-    """One core's float32 FLOP/s as BLAS reaches it on a large square matrix product."""
+def core_peak_flops(size: int = BLAS_PEAK_SIZE, repeats: int = 20) -> float:
+    """One core's float32 FLOP/s as BLAS reaches it on a large square matrix product: the
+    fastest of ``repeats`` (on a shared machine a few of them are slowed by the neighbours)."""
     rng = np.random.default_rng(0)
     a = rng.standard_normal((size, size), dtype=np.float32)
     b = rng.standard_normal((size, size), dtype=np.float32)
