@@ -3,10 +3,11 @@
 Oracles compute, one index at a time and in float64, what a layer must return: slow, obviously
 right, and independent of the code under test (they never call it). :func:`matching_mistake`
 and :func:`diagnose_conv_output` tell which usual mistake explains a wrong result;
-:func:`no_float_warnings` makes an overflow in the code under test a failure. The probe
-:func:`python_line_events` counts how much Python the code under test runs, to tell a
-vectorized implementation from one with a Python loop over samples or output positions
-without timing anything.
+:func:`no_float_warnings` makes an overflow in the code under test a failure.
+:func:`assert_lines_do_not_grow` counts how much Python the code under test runs (with
+:func:`kata.sandbox.lines_run`, in the worker where it runs), to tell a vectorized
+implementation from one with a Python loop over samples or output positions without timing
+anything.
 
 These are plain functions, not tests: they carry no exercise mark.
 """
@@ -14,13 +15,13 @@ These are plain functions, not tests: they carry no exercise mark.
 from __future__ import annotations
 
 import functools
-import sys
 import warnings
 from collections.abc import Callable
-from pathlib import Path
-from types import FrameType
+from typing import Any
 
 import numpy as np
+
+from kata.sandbox import lines_run
 
 
 def matching_mistake(got: object, mistakes: list[tuple[np.ndarray, str]]) -> str | None:
@@ -241,44 +242,12 @@ def diagnose_conv_output(
     return None
 
 
-def python_line_events(directory: str | Path, function: Callable[[], object]) -> int:
-    """How many lines of Python written in ``directory`` run during ``function()``.
-
-    Counts the ``"line"`` events of ``sys.settrace`` in every frame whose file lies in
-    ``directory`` (the package under test: its layers, and the helpers they call there), list
-    comprehensions and generators included; numpy's own code is not counted. A vectorized
-    layer runs the same lines whatever the batch size and the image size; a Python loop over
-    samples or output positions runs its body once per sample or position, so the count grows.
-    The tracer in place before (a coverage tool, a debugger) is restored afterwards.
-    """
-    prefix = str(Path(directory).resolve())
-    count = 0
-
-    def count_lines(frame: FrameType, event: str, arg: object) -> Callable | None:
-        nonlocal count
-        if event == "line":
-            count += 1
-        return count_lines
-
-    def enter(frame: FrameType, event: str, arg: object) -> Callable | None:
-        filename = frame.f_code.co_filename
-        return count_lines if filename.startswith(prefix) else None
-
-    previous = sys.gettrace()
-    sys.settrace(enter)
-    try:
-        function()
-    finally:
-        sys.settrace(previous)
-    return count
-
-
 LINE_EVENTS_SLACK = 4
 """How many more lines a bigger input may run: a loop body per sample or window adds far more."""
 
 
 def assert_lines_do_not_grow(
-    directory: str | Path,
+    module: Any,
     run: Callable[[tuple[int, ...]], Callable[[], object]],
     small: tuple[int, ...],
     *,
@@ -289,11 +258,12 @@ def assert_lines_do_not_grow(
     """Fail unless every shape of ``loop_hints`` runs at most a few more lines than ``small``.
 
     ``run(shape)`` prepares ``call`` on an input of that shape and returns it as a zero-argument
-    function, whose lines written in ``directory`` :func:`python_line_events` counts;
+    function, whose lines written in ``module``'s folder :func:`kata.sandbox.lines_run` counts
+    (in the worker, where the code under test runs);
     ``loop_hints[shape]`` names the loop that makes the count grow from ``small`` to ``shape``
     (over the samples, over the output positions); ``allowed_loop`` says which loop is fine.
     """
-    counts = {shape: python_line_events(directory, run(shape)) for shape in (small, *loop_hints)}
+    counts = {shape: lines_run(module, run(shape)) for shape in (small, *loop_hints)}
     for shape, loop in loop_hints.items():
         count = counts[shape]
         assert count <= counts[small] + LINE_EVENTS_SLACK, (

@@ -9,8 +9,6 @@ the batch or the image."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 from hypothesis import example, given
@@ -301,7 +299,7 @@ def run_part(impl, part: str, shape):
 def test_no_python_loop_over_samples_or_output_positions(impl, part):
     """The lines of Python run must not grow with the batch or the image: no per-sample loop."""
     assert_lines_do_not_grow(
-        Path(impl.conv.__file__).parent,
+        impl.conv,
         lambda shape: run_part(impl, part, shape),
         SMALL,
         call=f"{part} (3x3 kernel)",

@@ -97,6 +97,14 @@ MUTANTS = (
         "one step count for the whole optimizer",
     ),
     Mutant(
+        "im2col with a Python loop over the samples (the rule of speed, counted in the worker)",
+        "conv",
+        "cols = np.empty((channels, kh, kw, out_height, out_width, n), dtype=x.dtype)",
+        "for _sample in range(n):\n        _sample += 0\n"
+        "    cols = np.empty((channels, kh, kw, out_height, out_width, n), dtype=x.dtype)",
+        "a Python loop over the samples",
+    ),
+    Mutant(
         "Sequential backward in forward order",
         "network",
         "for layer in reversed(self.layers):",

@@ -27,6 +27,7 @@ from kata.sandbox import (
     SandboxError,
     Worker,
     WorkerEndedError,
+    lines_run,
     remote_frames,
 )
 from tests.processes import processes_mentioning
@@ -80,6 +81,11 @@ def spin():
 
 def leave():
     os._exit(7)
+
+
+def loop(times):
+    for _ in range(times):
+        pass
 
 
 class Problem(Exception):
@@ -206,6 +212,14 @@ def test_an_exit_ends_only_the_worker_and_is_named(worker):
         tiny.leave()
     assert caught.value.how == "os._exit(7) was called"
     assert caught.value.where.startswith("leave ("), caught.value.where
+
+
+def test_lines_are_counted_where_the_code_under_test_runs(worker):
+    tiny = worker.module("exercises.tiny")
+    few, many = (lines_run(tiny, lambda times=t: tiny.loop(times)) for t in (1, 50))
+    assert few > 0, "the worker's lines were not counted (a tracer in the judge sees none)"
+    assert many - few == 2 * 49, (few, many)  # the loop's two lines, 49 more times
+    assert lines_run(tiny, lambda: None) == 0, "a count starts from zero"
 
 
 def test_the_worker_cannot_import_the_answers(worker):

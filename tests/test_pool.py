@@ -8,8 +8,6 @@ not grow with the batch or the image.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 from hypothesis import example, given
@@ -279,7 +277,7 @@ def run_part(impl, name: str, method: str, shape):
 def test_no_python_loop_over_samples_or_windows(impl, name, method):
     """The lines of Python run must not grow with the batch or the image: no per-window loop."""
     assert_lines_do_not_grow(
-        Path(impl.pool.__file__).parent,
+        impl.pool,
         lambda shape: run_part(impl, name, method, shape),
         SMALL,
         call=f"{name}(2).{method}",
