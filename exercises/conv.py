@@ -17,10 +17,11 @@ The layout of ``cols``, the contract of im2col (every test depends on it)::
 with ``xpad`` the input padded with zeros on all four sides and ``s`` the stride. The batch axis
 comes last so that, for stride 1, each kernel position copies rows of ``OW*N`` contiguous
 numbers instead of the ``OW`` of an image row: numpy's copies are fast on long rows, and
-LeNet-5's images are small. Returned as views of the products (no copy back), the layer's
-output and dx keep that order in memory: ``(N, C, H, W)`` arrays whose batch axis varies
-fastest, which the layers after it (ReLU, pooling) keep too. The grader checks values, shapes
-and dtypes, not memory order.
+LeNet-5's images are small. For speed, not for the grade, the layer's output and dx can be
+returned as views of the products (no copy back): they then keep that order in memory,
+``(N, C, H, W)`` arrays whose batch axis varies fastest, which the layers after it (ReLU,
+pooling) keep too. A copy is just as correct: the grader checks values, shapes and dtypes, not
+memory order.
 
 The rule of speed, checked by the grader without a clock (it counts the lines of your Python
 that run): no Python loop whose number of iterations grows with the batch size or the number
