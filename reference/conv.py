@@ -174,6 +174,10 @@ def col2im(
     #   - The padding not cut off: `col2im(cols of shape (18, 20), x_shape=(1, 2, 4, 5), kh=3, kw=3,
     #     stride=1, padding=1) returned dx of shape (1, 2, 6, 7), expected x_shape = (1, 2, 4, 5)`,
     #     then `likely mistake: dx has the shape of the padded input: the padding is not cut off`.
+    #   - The padded image cut at its corner (`[:H, :W]` of the buffer): `col2im(cols of shape
+    #     (18, 20), x_shape=(1, 2, 4, 5), kh=3, kw=3, stride=1, padding=1): <x, col2im(c)> ...
+    #     got 19.8123, expected -6.55375`, then `likely mistake: the padded image cut at the
+    #     wrong place: the image inside it starts at row and column padding, not 0`.
     #   - The buffer returned with its batch axis still last: `col2im(ones((4, 4)), (1, 1, 3, 3),
     #     kh=2, kw=2, stride=1, padding=0) returned dx of shape (1, 3, 3, 1), expected (1, 1, 3,
     #     3)`, then `likely mistake: dx is the (C, H, W, N) buffer: its batch axis is not brought

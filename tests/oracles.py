@@ -175,9 +175,17 @@ def im2col_oracle(x: np.ndarray, kh: int, kw: int, stride: int, padding: int) ->
 
 
 def col2im_oracle(
-    cols: np.ndarray, x_shape: tuple[int, ...], kh: int, kw: int, stride: int, padding: int
+    cols: np.ndarray,
+    x_shape: tuple[int, ...],
+    kh: int,
+    kw: int,
+    stride: int,
+    padding: int,
+    *,
+    cropped: bool = True,
 ) -> np.ndarray:
-    """The adjoint of :func:`im2col_oracle`: every entry of ``cols`` added onto its pixel."""
+    """The adjoint of :func:`im2col_oracle`: every entry of ``cols`` added onto its pixel
+    (onto the padded image when ``cropped`` is False, the padding kept)."""
     n_samples, channels, height, width = x_shape
     oh, ow = output_size(height, kh, stride, padding), output_size(width, kw, stride, padding)
     dxpad = np.zeros((n_samples, channels, height + 2 * padding, width + 2 * padding))
@@ -189,6 +197,8 @@ def col2im_oracle(
                         for j in range(ow):
                             row, column = (c * kh + p) * kw + q, (i * ow + j) * n_samples + n
                             dxpad[n, c, i * stride + p, j * stride + q] += cols[row, column]
+    if not cropped:
+        return dxpad
     return dxpad[:, :, padding : padding + height, padding : padding + width]
 
 

@@ -141,21 +141,28 @@ def test_col2im_is_the_adjoint_of_im2col(impl, case):
         f"{call} returned dx of shape {np.shape(dx)}, expected x_shape = {x.shape}\n"
         f"likely mistake: {padding_crop_hint(np.shape(dx), x.shape, pad)}"
     )
-    mistake = None
+    mistakes = []
+    if pad:  # the padded image cut at its corner instead of at the padding
+        padded = col2im_oracle(c, x.shape, kh, kw, stride, pad, cropped=False)
+        mistakes.append(
+            (
+                padded[:, :, :height, :width],
+                "the padded image cut at the wrong place: the image inside it starts at row and "
+                "column padding, not 0",
+            )
+        )
     if n > 1 and expected_cols.shape[1] > n:  # several samples and positions: the orders differ
         # the columns read in the order (n, i, j): the correct col2im of c with them reordered
         misread = c.reshape(len(c), n, -1).transpose(0, 2, 1).reshape(c.shape)
         batch_first = col2im_oracle(misread, x.shape, kh, kw, stride, pad)
-        mistake = matching_mistake(
-            dx,
-            [
-                (
-                    batch_first,
-                    "cols read with its columns in the order (n, i, j), the batch axis first: "
-                    "the layout has m = (i*OW + j)*N + n, the batch index fastest",
-                )
-            ],
+        mistakes.append(
+            (
+                batch_first,
+                "cols read with its columns in the order (n, i, j), the batch axis first: "
+                "the layout has m = (i*OW + j)*N + n, the batch index fastest",
+            )
         )
+    mistake = matching_mistake(dx, mistakes)
     assert_close(
         np.sum(x * dx),
         np.sum(expected_cols * c),

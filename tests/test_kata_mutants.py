@@ -105,6 +105,13 @@ MUTANTS = (
         "a Python loop over the samples",
     ),
     Mutant(
+        "col2im cuts the padded image at its corner",
+        "conv",
+        "dx = dx_padded[:, padding : padding + height, padding : padding + width]",
+        "dx = dx_padded[:, :height, :width]",
+        "cut at the wrong place",
+    ),
+    Mutant(
         "Sequential backward in forward order",
         "network",
         "for layer in reversed(self.layers):",
