@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import functools
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -154,15 +154,14 @@ def windows_per_pixel(
     return count[padding : padding + height, padding : padding + width]
 
 
-def im2col_oracle(x: np.ndarray, kh: int, kw: int, stride: int, padding: int) -> np.ndarray:
-    """``cols[(c, p, q), (i, j, n)] = xpad[n, c, i*s + p, j*s + q]``, one entry at a time.
-
-    Rows are ``(c*kh + p)*kw + q``, columns ``(i*OW + j)*N + n``: shape ``(C*kh*kw, OH*OW*N)``.
-    """
-    n_samples, channels, height, width = x.shape
-    xpad = zero_padded(x, padding)
+def _im2col_entries(
+    x_shape: tuple[int, ...], kh: int, kw: int, stride: int, padding: int
+) -> Iterator[tuple[int, int, int, int, int, int]]:
+    """Every entry of im2col's layout, one at a time: ``(row, column, n, c, y, z)``, where
+    ``cols[row, column] = xpad[n, c, y, z]``, rows ``(c*kh + p)*kw + q`` and columns
+    ``(i*OW + j)*N + n``, shape ``(C*kh*kw, OH*OW*N)``."""
+    n_samples, channels, height, width = x_shape
     oh, ow = output_size(height, kh, stride, padding), output_size(width, kw, stride, padding)
-    cols = np.zeros((channels * kh * kw, oh * ow * n_samples))
     for c in range(channels):
         for p in range(kh):
             for q in range(kw):
@@ -170,7 +169,17 @@ def im2col_oracle(x: np.ndarray, kh: int, kw: int, stride: int, padding: int) ->
                     for i in range(oh):
                         for j in range(ow):
                             row, column = (c * kh + p) * kw + q, (i * ow + j) * n_samples + n
-                            cols[row, column] = xpad[n, c, i * stride + p, j * stride + q]
+                            yield row, column, n, c, i * stride + p, j * stride + q
+
+
+def im2col_oracle(x: np.ndarray, kh: int, kw: int, stride: int, padding: int) -> np.ndarray:
+    """``cols[(c, p, q), (i, j, n)] = xpad[n, c, i*s + p, j*s + q]``, one entry at a time."""
+    n_samples, channels, height, width = x.shape
+    xpad = zero_padded(x, padding)
+    oh, ow = output_size(height, kh, stride, padding), output_size(width, kw, stride, padding)
+    cols = np.zeros((channels * kh * kw, oh * ow * n_samples))
+    for row, column, n, c, y, z in _im2col_entries(x.shape, kh, kw, stride, padding):
+        cols[row, column] = xpad[n, c, y, z]
     return cols
 
 
@@ -187,16 +196,9 @@ def col2im_oracle(
     """The adjoint of :func:`im2col_oracle`: every entry of ``cols`` added onto its pixel
     (onto the padded image when ``cropped`` is False, the padding kept)."""
     n_samples, channels, height, width = x_shape
-    oh, ow = output_size(height, kh, stride, padding), output_size(width, kw, stride, padding)
     dxpad = np.zeros((n_samples, channels, height + 2 * padding, width + 2 * padding))
-    for c in range(channels):
-        for p in range(kh):
-            for q in range(kw):
-                for n in range(n_samples):
-                    for i in range(oh):
-                        for j in range(ow):
-                            row, column = (c * kh + p) * kw + q, (i * ow + j) * n_samples + n
-                            dxpad[n, c, i * stride + p, j * stride + q] += cols[row, column]
+    for row, column, n, c, y, z in _im2col_entries(x_shape, kh, kw, stride, padding):
+        dxpad[n, c, y, z] += cols[row, column]
     if not cropped:
         return dxpad
     return dxpad[:, :, padding : padding + height, padding : padding + width]
