@@ -193,10 +193,14 @@ def step_products(recipe: Recipe, batch_size: int) -> list[tuple[int, int, int]]
     return products
 
 
+def flops_of(products: Sequence[tuple[int, int, int]]) -> int:
+    """The floating-point operations of these matrix products: ``2 m k n`` each."""
+    return sum(2 * m * k * n for m, k, n in products)
+
+
 def step_flops(recipe: Recipe, batch_size: int) -> int:
-    """The floating-point operations of the matrix products of one training step: ``2 m k n``
-    for each product of :func:`step_products`."""
-    return sum(2 * m * k * n for m, k, n in step_products(recipe, batch_size))
+    """The floating-point operations of the matrix products of one training step."""
+    return flops_of(step_products(recipe, batch_size))
 
 
 def products_seconds(products: Sequence[tuple[int, int, int]], repeats: int = 20) -> float:
@@ -283,7 +287,7 @@ def measure(
     throughput = batches * batch_size / statistics.median(seconds)
     peak_memory = peak_rss_bytes() - rss_before  # before the products below allocate theirs
     products = step_products(NETWORKS[network](np.random.default_rng(0)), batch_size)
-    flops = sum(2 * m * k * n for m, k, n in products)
+    flops = flops_of(products)
     return {
         "step_flops": flops,
         # numpy's time for the step's matrix products alone (the floor of a numpy step)
